@@ -1,0 +1,2 @@
+#[runtime::main(backend = epoll)]
+async fn main() {}

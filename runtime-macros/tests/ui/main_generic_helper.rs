@@ -1,0 +1,8 @@
+#[runtime::main]
+async fn helper<T: Default>() -> T {
+    T::default()
+}
+
+fn main() {
+    let _: u8 = helper();
+}

@@ -1,0 +1,4 @@
+#[runtime::main]
+struct Config;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[runtime::test]
+fn reads_back() {}
+
+fn main() {}

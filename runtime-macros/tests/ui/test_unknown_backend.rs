@@ -1,0 +1,4 @@
+#[runtime::test(backend = "io-uring")]
+async fn reads_back() {}
+
+fn main() {}

@@ -1,0 +1,146 @@
+//! [`Builder`] and [`Backend`]: how a runtime is configured before it starts.
+
+use std::fmt;
+use std::io;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::Runtime;
+
+/// Which IO driver a runtime uses.
+///
+/// - [`Backend::Epoll`] — the *readiness* model: the kernel says when a descriptor may be read or
+///   written, and the runtime then makes the (non-blocking) syscall itself.
+/// - [`Backend::IoUring`] — the *completion* model: the runtime hands the kernel the whole operation,
+///   buffer included; the kernel waits, copies, and reports the result.
+/// - [`Backend::Auto`] — `RUNTIME_BACKEND=epoll|io_uring` if set, else io_uring when the kernel
+///   allows it, else epoll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Backend {
+    /// Choose at run time (see the type's docs).
+    #[default]
+    Auto,
+    /// The epoll reactor (readiness).
+    Epoll,
+    /// The io_uring driver (completion).
+    IoUring,
+}
+
+impl Backend {
+    /// The name used by `RUNTIME_BACKEND` and `#[runtime::main(backend = "...")]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Auto => "auto",
+            Backend::Epoll => "epoll",
+            Backend::IoUring => "io_uring",
+        }
+    }
+
+    /// The backends compiled into this build (by the `epoll` and `io-uring` cargo features).
+    pub fn compiled() -> &'static [Backend] {
+        &[
+            #[cfg(feature = "epoll")]
+            Backend::Epoll,
+            #[cfg(feature = "io-uring")]
+            Backend::IoUring,
+        ]
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Backend {
+    type Err = io::Error;
+
+    fn from_str(s: &str) -> io::Result<Backend> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Backend::Auto),
+            "epoll" => Ok(Backend::Epoll),
+            "io_uring" | "io-uring" | "iouring" | "uring" => Ok(Backend::IoUring),
+            other => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unknown backend {other:?}: expected \"epoll\", \"io_uring\" or \"auto\""),
+            )),
+        }
+    }
+}
+
+/// Settings for a [`Runtime`].
+///
+/// ```
+/// use runtime::{Backend, Runtime};
+/// let rt = Runtime::builder().backend(Backend::Epoll).build()?;
+/// assert_eq!(rt.backend(), Backend::Epoll);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    pub(crate) backend: Backend,
+    pub(crate) ring_entries: u32,
+    pub(crate) event_capacity: usize,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_keep_alive: Duration,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// The defaults: `Backend::Auto`, a 256-entry ring, 1024 epoll events per wait, up to 512
+    /// blocking threads kept 10 s when idle.
+    pub fn new() -> Builder {
+        Builder {
+            backend: Backend::Auto,
+            ring_entries: 256,
+            event_capacity: 1024,
+            max_blocking_threads: 512,
+            blocking_keep_alive: Duration::from_secs(10),
+        }
+    }
+
+    /// Chooses the IO backend.
+    pub fn backend(mut self, backend: Backend) -> Builder {
+        self.backend = backend;
+        self
+    }
+
+    /// io_uring: submission queue size (rounded up to a power of two by the kernel).
+    pub fn ring_entries(mut self, entries: u32) -> Builder {
+        self.ring_entries = entries.max(8);
+        self
+    }
+
+    /// epoll: how many events one `epoll_wait` may return.
+    pub fn event_capacity(mut self, events: usize) -> Builder {
+        self.event_capacity = events.max(16);
+        self
+    }
+
+    /// The most threads the blocking pool starts.
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.max_blocking_threads = n.max(1);
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before it exits.
+    pub fn blocking_keep_alive(mut self, d: Duration) -> Builder {
+        self.blocking_keep_alive = d;
+        self
+    }
+
+    /// Builds the runtime.
+    ///
+    /// # Errors
+    /// `Unsupported` when the requested backend is not compiled in or the kernel refuses it (the
+    /// message names the cause); any error from creating the driver's descriptors.
+    pub fn build(self) -> io::Result<Runtime> {
+        Runtime::from_builder(&self)
+    }
+}

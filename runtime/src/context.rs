@@ -1,0 +1,146 @@
+//! The one thread-local: which runtime (if any) this thread is running, and this thread's counters.
+//!
+//! `block_on` *enters* a runtime by storing a pointer to its [`Core`] here for the duration of the
+//! call; futures reach their driver, timers and executor through the functions below. This is the
+//! only global state in the crate.
+//!
+//! # Invariant
+//! `core` is either null or points to a `Core` that outlives the [`EnterGuard`] which stored it: the
+//! guard borrows the `Core` for its whole life and restores the previous value when dropped (also
+//! when unwinding).
+
+use std::cell::{Cell, RefMut};
+use std::marker::PhantomData;
+use std::ptr;
+
+use crate::driver::Driver;
+use crate::executor::Executor;
+use crate::runtime::Core;
+use crate::stats::Counters;
+use crate::task::Notified;
+use crate::time::Timers;
+
+struct Context {
+    core: Cell<*const Core>,
+    counters: Counters,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context { core: Cell::new(ptr::null()), counters: Counters::new() }
+    };
+}
+
+/// Keeps a runtime entered on this thread; leaving restores what was there before.
+pub(crate) struct EnterGuard<'a> {
+    previous: *const Core,
+    _core: PhantomData<&'a Core>,
+}
+
+/// Enters `core` on this thread.
+///
+/// With `nested == false` (block_on), entering while another runtime is entered panics: a
+/// `block_on` inside a task would stop that runtime's whole thread.
+pub(crate) fn enter(core: &Core, nested: bool) -> EnterGuard<'_> {
+    let previous = CONTEXT.with(|c| c.core.replace(core as *const Core));
+    if !previous.is_null() && !nested {
+        CONTEXT.with(|c| c.core.set(previous));
+        panic!(
+            "cannot start a runtime from within a runtime: `block_on` was called on a thread that \
+             is already running one (use `runtime::spawn` or `.await` instead)"
+        );
+    }
+    EnterGuard {
+        previous,
+        _core: PhantomData,
+    }
+}
+
+impl Drop for EnterGuard<'_> {
+    fn drop(&mut self) {
+        let previous = self.previous;
+        let _ = CONTEXT.try_with(|c| c.core.set(previous));
+    }
+}
+
+/// Runs `f` on the entered runtime's core, or returns `None` when no runtime is entered.
+fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    let core = CONTEXT.try_with(|c| c.core.get()).ok()?;
+    if core.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null pointer is valid while its EnterGuard lives (module invariant), and the
+    // guard outlives this call because it lives on a caller's stack frame below us.
+    Some(f(unsafe { &*core }))
+}
+
+fn with_core<R>(f: impl FnOnce(&Core) -> R) -> R {
+    try_with_core(f).unwrap_or_else(|| {
+        panic!(
+            "there is no runtime on this thread: this must be called from inside `block_on`, \
+             `#[runtime::main]`, `#[runtime::test]` or a task spawned on a runtime"
+        )
+    })
+}
+
+/// The executor of the entered runtime. Panics outside a runtime.
+pub(crate) fn with_executor<R>(f: impl FnOnce(&Executor) -> R) -> R {
+    with_core(|core| f(&core.executor))
+}
+
+/// The driver of the entered runtime. Panics outside a runtime, or when called from inside the
+/// driver itself (it is borrowed only for short, non-reentrant stretches).
+pub(crate) fn with_driver<R>(f: impl FnOnce(&mut Driver) -> R) -> R {
+    with_core(|core| f(&mut borrow_driver(core).expect("the driver is busy (re-entrant use)")))
+}
+
+/// Like [`with_driver`], but `None` outside a runtime or while the driver is borrowed; for
+/// destructors, which must never panic.
+pub(crate) fn try_with_driver<R>(f: impl FnOnce(&mut Driver) -> R) -> Option<R> {
+    try_with_core(|core| borrow_driver(core).map(|mut d| f(&mut d))).flatten()
+}
+
+fn borrow_driver(core: &Core) -> Option<RefMut<'_, Driver>> {
+    core.driver.try_borrow_mut().ok()
+}
+
+/// The timers of the entered runtime. Panics outside a runtime.
+pub(crate) fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> R {
+    with_core(|core| f(&mut core.timers.borrow_mut()))
+}
+
+/// Like [`with_timers`], but `None` outside a runtime (for destructors).
+pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
+    try_with_core(|core| core.timers.try_borrow_mut().ok().map(|mut t| f(&mut t))).flatten()
+}
+
+/// Pushes `task` on the local run queue when this thread runs the task's owner executor; gives it
+/// back otherwise.
+pub(crate) fn try_push_local(task: Notified) -> Option<Notified> {
+    let mut task = Some(task);
+    try_with_core(|core| {
+        let owner = &task.as_ref().expect("present").header().owner;
+        if std::sync::Arc::ptr_eq(core.executor.shared(), owner) {
+            core.executor.push_local(task.take().expect("present"));
+        }
+    });
+    task
+}
+
+/// Whether this thread is running the executor that `shared` belongs to.
+pub(crate) fn is_current(shared: &std::sync::Arc<crate::executor::Shared>) -> bool {
+    try_with_core(|core| std::sync::Arc::ptr_eq(core.executor.shared(), shared)).unwrap_or(false)
+}
+
+/// Bumps this thread's counters: `count(|c| c.polls.inc())`.
+#[inline]
+pub(crate) fn count(f: impl FnOnce(&Counters)) {
+    let _ = CONTEXT.try_with(|c| f(&c.counters));
+}
+
+/// A snapshot of this thread's counters.
+pub(crate) fn stats() -> crate::Stats {
+    CONTEXT
+        .try_with(|c| c.counters.snapshot())
+        .unwrap_or_default()
+}

@@ -1,0 +1,133 @@
+//! One IO operation, two faces.
+//!
+//! An [`Operation`] is a plain value (the fd, the buffer, an address) that knows how to get itself
+//! done by either model:
+//!
+//! - **readiness face** (epoll): *which* direction to wait for ([`interest`](Operation::interest)),
+//!   then the non-blocking syscall to retry ([`attempt`](Operation::attempt)) until it stops
+//!   answering `WouldBlock`. The program copies the data itself, in `attempt`.
+//! - **completion face** (io_uring): the submission queue entry ([`sqe`](Operation::sqe)) that asks
+//!   the kernel to do the whole thing, copy included.
+//!
+//! Both faces end in [`complete`](Operation::complete), which turns the raw result into the output
+//! and hands the buffer back. [`Op`] is the future that drives an operation through whichever
+//! driver the runtime runs; only the drivers look at the faces.
+//!
+//! # Invariant (completion face)
+//! An SQE may point only at memory the operation owns *on the heap* (a buffer's storage, a boxed
+//! address): never at the operation value itself, which moves (e.g. into the driver when its future
+//! is dropped early). The driver keeps the operation alive until the kernel reports completion.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::fd::SharedFd;
+
+/// Which readiness an operation waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+/// An IO operation described once for both backends. See the module docs.
+pub(crate) trait Operation: Sized + 'static {
+    /// What the caller gets back (usually the result and the buffer).
+    type Output;
+
+    /// Readiness face: the descriptor and the direction to wait for before each attempt.
+    fn interest(&self) -> (&SharedFd, Direction);
+
+    /// Readiness face: a call made once, before the first wait (a non-blocking `connect` starts
+    /// here).
+    fn prepare(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Readiness face: the non-blocking syscall. `WouldBlock` means "not ready after all: wait
+    /// again".
+    fn attempt(&mut self) -> io::Result<usize>;
+
+    /// Readiness face: whether a successful attempt that returned `n` proves the descriptor has
+    /// nothing more in this direction (a short read or write), so the cached readiness can be
+    /// cleared without paying for an `EAGAIN` attempt.
+    fn drained(&self, _n: usize) -> bool {
+        false
+    }
+
+    /// Completion face: the submission queue entry (the driver sets `user_data`).
+    #[cfg(feature = "io-uring")]
+    fn sqe(&mut self) -> io_uring::squeue::Entry;
+
+    /// Both faces: the result of the syscall or of the completion, turned into the output.
+    fn complete(self, result: io::Result<usize>) -> Self::Output;
+
+    /// Completion face: the op's future was dropped, but the kernel finished the work anyway.
+    /// Whatever was done must not be lost (bytes read, an accepted connection): the default drops
+    /// the operation; ops that produce something override this.
+    fn orphaned(self, result: io::Result<usize>) {
+        drop(result);
+    }
+}
+
+/// Where an [`Op`] is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Not yet handed to the driver.
+    Unsubmitted,
+    /// Readiness: prepared, waiting for readiness or retrying.
+    Waiting,
+    /// Completion: submitted to the kernel under this slab key.
+    InFlight(u32),
+    /// The output was returned.
+    Done,
+}
+
+/// The future of one operation.
+pub(crate) struct Op<T: Operation> {
+    data: Option<T>,
+    stage: Stage,
+}
+
+// The operation is never pinned: the kernel only points at its heap parts (module invariant).
+impl<T: Operation> Unpin for Op<T> {}
+
+impl<T: Operation> Op<T> {
+    pub(crate) fn new(data: T) -> Op<T> {
+        Op {
+            data: Some(data),
+            stage: Stage::Unsubmitted,
+        }
+    }
+}
+
+impl<T: Operation> Future for Op<T> {
+    type Output = T::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        let this = self.get_mut();
+        let data = this
+            .data
+            .as_mut()
+            .expect("an IO operation was polled after it completed");
+        let result =
+            match crate::context::with_driver(|driver| driver.poll_op(data, &mut this.stage, cx)) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(result) => result,
+            };
+        this.stage = Stage::Done;
+        let data = this.data.take().expect("checked above");
+        // Outside the driver borrow: completing may drop descriptors, which talk to the driver.
+        Poll::Ready(data.complete(result))
+    }
+}
+
+impl<T: Operation> Drop for Op<T> {
+    fn drop(&mut self) {
+        if let (Stage::InFlight(key), Some(data)) = (self.stage, self.data.take()) {
+            super::orphan(key, data);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Every IO operation, each in its own file, each with its readiness face and its completion face
+//! side by side (see [`Operation`](super::op::Operation)).
+
+mod accept;
+mod connect;
+mod recv;
+mod recv_from;
+mod send;
+mod send_to;
+
+pub(crate) use accept::Accept;
+pub(crate) use connect::Connect;
+pub(crate) use recv::Recv;
+pub(crate) use recv_from::RecvFrom;
+pub(crate) use send::Send;
+pub(crate) use send_to::SendTo;
+
+/// Wraps a raw descriptor returned by the kernel.
+fn owned_fd(fd: usize) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: callers pass a descriptor the kernel just created for us (accept's result), which
+    // nobody else owns.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) }
+}

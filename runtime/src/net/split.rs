@@ -1,0 +1,84 @@
+//! Owned halves of a stream, so one task can read while another writes.
+
+use std::fmt;
+use std::rc::Rc;
+
+use super::stream_io::stream_io;
+use crate::driver::SharedFd;
+
+/// The reading half of a stream, from `into_split`.
+#[derive(Debug)]
+pub struct ReadHalf<S: fmt::Debug> {
+    stream: Rc<S>,
+    fd: SharedFd,
+}
+
+/// The writing half of a stream, from `into_split`. Dropping it shuts the write direction down, so
+/// the peer reads end of stream (as when the whole stream is dropped).
+#[derive(Debug)]
+pub struct WriteHalf<S: fmt::Debug> {
+    stream: Rc<S>,
+    fd: SharedFd,
+    /// Set by `reunite`, which gives the stream back whole instead of shutting it.
+    reunited: bool,
+}
+
+/// Splits `stream`, whose descriptor is `fd`, into two halves sharing it.
+pub(crate) fn split<S: fmt::Debug>(stream: S, fd: &SharedFd) -> (ReadHalf<S>, WriteHalf<S>) {
+    let stream = Rc::new(stream);
+    (
+        ReadHalf {
+            stream: stream.clone(),
+            fd: fd.clone(),
+        },
+        WriteHalf {
+            stream,
+            fd: fd.clone(),
+            reunited: false,
+        },
+    )
+}
+
+impl<S: fmt::Debug> ReadHalf<S> {
+    fn fd(&self) -> &SharedFd {
+        &self.fd
+    }
+
+    /// The stream both halves belong to (for `peer_addr` and the like).
+    pub fn stream(&self) -> &S {
+        &self.stream
+    }
+
+    /// Puts the stream back together; gives both halves back when they do not match.
+    pub fn reunite(self, mut other: WriteHalf<S>) -> Result<S, (ReadHalf<S>, WriteHalf<S>)> {
+        if !Rc::ptr_eq(&self.stream, &other.stream) {
+            return Err((self, other));
+        }
+        other.reunited = true;
+        let stream = self.stream.clone();
+        drop((self, other));
+        Ok(Rc::try_unwrap(stream).expect("both halves were given back"))
+    }
+}
+
+impl<S: fmt::Debug> WriteHalf<S> {
+    fn fd(&self) -> &SharedFd {
+        &self.fd
+    }
+
+    /// The stream both halves belong to.
+    pub fn stream(&self) -> &S {
+        &self.stream
+    }
+}
+
+impl<S: fmt::Debug> Drop for WriteHalf<S> {
+    fn drop(&mut self) {
+        if !self.reunited {
+            let _ = super::socket::shutdown(self.fd().raw(), std::net::Shutdown::Write);
+        }
+    }
+}
+
+stream_io!(read, [S: fmt::Debug] ReadHalf<S>);
+stream_io!(write, [S: fmt::Debug] WriteHalf<S>);

@@ -1,0 +1,204 @@
+//! One spawned task is one heap allocation: a [`Header`] followed by the future's [`Stage`].
+//!
+//! ```text
+//!  NonNull<Header> ──► ┌─────────────────────────────┐  #[repr(C)], so a pointer to the cell is
+//!                      │ Header                      │  also a pointer to its header
+//!                      │   state   (atomic, any thread)
+//!                      │   vtable  (&'static, per F) │
+//!                      │   owner   (Arc<Shared>)     │
+//!                      │   links, join waker (owner thread only)
+//!                      ├─────────────────────────────┤
+//!                      │ Stage<F>: Running(F)        │
+//!                      │         | Finished(output)  │
+//!                      │         | Consumed          │
+//!                      └─────────────────────────────┘
+//! ```
+//!
+//! Code that does not know `F` (queues, wakers, the join handle) holds a `NonNull<Header>` and reaches
+//! the typed parts through the [`Vtable`], of which there is one `static` per future type.
+//!
+//! # Invariants
+//! - **Owner thread only:** the stage, the links and the join waker are touched only on the thread that
+//!   spawned the task (wakers from other threads only touch `state` and `owner`).
+//! - **Stage consumed before the last reference goes:** the owner drops the future (completion, abort
+//!   or shutdown) and the output (join handle dropped, or nobody wants it) on its own thread, so
+//!   [`Vtable::dealloc`], which may run on any thread, only frees memory.
+
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::mem;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use super::join::JoinError;
+use super::state::State;
+use super::waker;
+use crate::executor::Shared;
+
+/// The type-erased part of a task, at the start of its allocation.
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    /// The executor this task belongs to: wakes are sent there.
+    pub(crate) owner: Arc<Shared>,
+    /// Links of the owner's intrusive list of live tasks (owner thread only).
+    pub(crate) prev: Cell<Option<NonNull<Header>>>,
+    pub(crate) next: Cell<Option<NonNull<Header>>>,
+    /// The waker of the task awaiting the `JoinHandle` (owner thread only).
+    pub(crate) join_waker: Cell<Option<Waker>>,
+}
+
+/// Functions that know the concrete future type, one static table per type.
+pub(crate) struct Vtable {
+    /// Polls the future once; returns `Ready` when the stage became `Finished`.
+    pub(crate) poll: unsafe fn(NonNull<Header>) -> Poll<()>,
+    /// Drops the future and stores `Err(JoinError::cancelled())` as the output.
+    pub(crate) cancel: unsafe fn(NonNull<Header>),
+    /// Moves the output into `*mut Poll<Result<F::Output, JoinError>>`, leaving `Consumed`.
+    pub(crate) read_output: unsafe fn(NonNull<Header>, *mut ()),
+    /// Drops whatever the stage holds, leaving `Consumed`.
+    pub(crate) drop_stage: unsafe fn(NonNull<Header>),
+    /// Frees the allocation.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// What the task holds after its header.
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+struct TaskCell<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+struct VtableOf<F>(std::marker::PhantomData<F>);
+
+impl<F: Future + 'static> VtableOf<F> {
+    const VTABLE: Vtable = Vtable {
+        poll: poll::<F>,
+        cancel: cancel::<F>,
+        read_output: read_output::<F>,
+        drop_stage: drop_stage::<F>,
+        dealloc: dealloc::<F>,
+    };
+}
+
+/// Allocates a task for `future`. The returned pointer carries the three references `State::new`
+/// counts (owned list, join handle, first queue entry).
+pub(crate) fn allocate<F: Future + 'static>(future: F, owner: Arc<Shared>) -> NonNull<Header> {
+    let cell = Box::new(TaskCell {
+        header: Header {
+            state: State::new(),
+            vtable: &VtableOf::<F>::VTABLE,
+            owner,
+            prev: Cell::new(None),
+            next: Cell::new(None),
+            join_waker: Cell::new(None),
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+    });
+    NonNull::from(Box::leak(cell)).cast()
+}
+
+/// # Safety
+/// `ptr` must point to a live `TaskCell<F>` with this very `F`, and the caller must be on the owner
+/// thread with no other borrow of the stage alive.
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
+    // SAFETY: the header is the first field of the #[repr(C)] TaskCell<F> (the caller guarantees
+    // the type), and the owner-thread rule makes this the only access to the stage.
+    unsafe { &mut *ptr.cast::<TaskCell<F>>().as_ref().stage.get() }
+}
+
+/// Runs `f`, turning a panic into its payload; used so a panicking task never unwinds into the
+/// executor.
+fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Box<dyn Any + Send>> {
+    catch_unwind(AssertUnwindSafe(f))
+}
+
+/// # Safety
+/// As for [`stage`]; the stage must be `Running`.
+unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> Poll<()> {
+    // SAFETY: forwarded from the caller.
+    let stage = unsafe { stage::<F>(ptr) };
+    // SAFETY: the header stays alive for the whole poll: the caller holds a queue-entry reference.
+    let waker = unsafe { waker::borrowed(ptr) };
+    let mut cx = Context::from_waker(&waker);
+    let result = catch(|| match stage {
+        // SAFETY: the future lives inside the heap allocation and is never moved out of it until
+        // it is dropped in place, so it is pinned.
+        Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
+        _ => unreachable!("a task is polled only while its future is running"),
+    });
+    match result {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(output)) => {
+            finish(stage, Ok(output));
+            Poll::Ready(())
+        }
+        Err(payload) => {
+            finish(stage, Err(JoinError::panic(payload)));
+            Poll::Ready(())
+        }
+    }
+}
+
+/// Drops the future (a panic in its destructor is swallowed: the task is over either way) and stores
+/// the output.
+fn finish<F: Future>(stage: &mut Stage<F>, output: Result<F::Output, JoinError>) {
+    let old = mem::replace(stage, Stage::Consumed);
+    let _ = catch(move || drop(old));
+    *stage = Stage::Finished(output);
+}
+
+/// # Safety
+/// As for [`stage`].
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the caller.
+    let stage = unsafe { stage::<F>(ptr) };
+    finish(stage, Err(JoinError::cancelled()));
+}
+
+/// # Safety
+/// As for [`stage`], and `dst` must point to a valid `Poll<Result<F::Output, JoinError>>`.
+unsafe fn read_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
+    // SAFETY: forwarded from the caller.
+    let stage = unsafe { stage::<F>(ptr) };
+    let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+    match mem::replace(stage, Stage::Consumed) {
+        // SAFETY: the caller guarantees `dst` has this type and is valid for writes.
+        Stage::Finished(output) => unsafe { *dst = Poll::Ready(output) },
+        _ => panic!("JoinHandle polled after it returned its output"),
+    }
+}
+
+/// # Safety
+/// As for [`stage`].
+unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the caller.
+    let stage = unsafe { stage::<F>(ptr) };
+    let old = mem::replace(stage, Stage::Consumed);
+    let _ = catch(move || drop(old));
+}
+
+/// # Safety
+/// `ptr` must come from [`allocate`] with this `F`, its reference count must have reached zero, and
+/// its stage must be `Consumed` (see the module invariants), so this may run on any thread.
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the allocation was made by `Box::new` in `allocate` with this type, and nobody refers
+    // to it any more.
+    let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
+    debug_assert!(matches!(
+        // SAFETY: we own the cell now.
+        unsafe { &*cell.stage.get() },
+        Stage::Consumed
+    ));
+    drop(cell);
+}

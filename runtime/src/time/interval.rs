@@ -1,0 +1,183 @@
+//! [`Interval`]: a stream of evenly spaced instants.
+//!
+//! An `Interval` is a [`Sleep`] that, each time it completes, is reset to the
+//! next tick. The first tick completes immediately. What happens after a
+//! tick was missed (the task was busy for longer than a period) is chosen by
+//! [`MissedTickBehavior`]; the default, [`Burst`](MissedTickBehavior::Burst),
+//! catches up by completing the missed ticks back to back, so that in the long
+//! run the number of ticks matches the elapsed time.
+
+use std::future::poll_fn;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::sleep::{sleep_until, Sleep};
+
+/// Ticks every `period`, starting now (the first tick completes at once).
+///
+/// # Panics
+///
+/// Panics if `period` is zero.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use runtime::time::interval;
+///
+/// async fn heartbeat() {
+///     let mut every_second = interval(Duration::from_secs(1));
+///     for _ in 0..3 {
+///         let at = every_second.tick().await;
+///         println!("tick at {at:?}");
+///     }
+/// }
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Ticks every `period`, the first tick at `start`.
+///
+/// # Panics
+///
+/// Panics if `period` is zero.
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(!period.is_zero(), "interval: the period must be non-zero");
+    Interval {
+        sleep: sleep_until(start),
+        period,
+        missed_tick_behavior: MissedTickBehavior::default(),
+    }
+}
+
+/// What an [`Interval`] does when ticks were missed.
+///
+/// Take a 10 ms period with ticks due at 0, 10, 20, 30, ... and a task that
+/// only polls again at 35 ms, when the tick due at 10 completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// Keep the schedule and catch up: the ticks due at 20 and 30 complete
+    /// immediately, then the tick at 40 is waited for.
+    #[default]
+    Burst,
+    /// Restart the schedule from now: the next tick is at 45, then 55, ...
+    Delay,
+    /// Keep the schedule but drop what was missed: the next tick is at 40.
+    Skip,
+}
+
+impl MissedTickBehavior {
+    /// The deadline after a tick that was due at `due` and completed at `now`.
+    fn next_deadline(self, due: Instant, now: Instant, period: Duration) -> Instant {
+        let on_schedule = due + period;
+        if now < on_schedule {
+            // Not behind: every behavior keeps the schedule.
+            return on_schedule;
+        }
+        match self {
+            MissedTickBehavior::Burst => on_schedule,
+            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Skip => {
+                // The first point of the schedule after `now`.
+                let behind = (now - due).as_nanos() % period.as_nanos();
+                // `behind < period`, which is a valid `Duration`.
+                let behind = Duration::from_nanos(behind as u64);
+                now + (period - behind)
+            }
+        }
+    }
+}
+
+/// Returned by [`interval`] and [`interval_at`]; see the module documentation.
+#[derive(Debug)]
+pub struct Interval {
+    /// Completes at the next tick.
+    sleep: Sleep,
+    period: Duration,
+    missed_tick_behavior: MissedTickBehavior,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns the instant it was scheduled for
+    /// (not the possibly later instant at which it was observed).
+    pub async fn tick(&mut self) -> Instant {
+        poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick: `Ready` with its scheduled instant once due.
+    /// When `Pending`, the task is woken at the tick.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if Pin::new(&mut self.sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let due = self.sleep.deadline();
+        let next = self
+            .missed_tick_behavior
+            .next_deadline(due, Instant::now(), self.period);
+        self.sleep.reset(next);
+        Poll::Ready(due)
+    }
+
+    /// Restarts the schedule: the next tick is one period from now.
+    pub fn reset(&mut self) {
+        self.sleep.reset(Instant::now() + self.period);
+    }
+
+    /// The period between ticks.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// The current [`MissedTickBehavior`].
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed_tick_behavior
+    }
+
+    /// Chooses what to do when ticks are missed.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed_tick_behavior = behavior;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn next_deadline_when_on_time() {
+        let start = Instant::now();
+        for behavior in [
+            MissedTickBehavior::Burst,
+            MissedTickBehavior::Delay,
+            MissedTickBehavior::Skip,
+        ] {
+            let next = behavior.next_deadline(start, start + 3 * MS, 10 * MS);
+            assert_eq!(next, start + 10 * MS, "{behavior:?}");
+        }
+    }
+
+    #[test]
+    fn next_deadline_when_behind() {
+        // The example from the docs: tick due at 10 observed at 35.
+        let zero = Instant::now();
+        let (due, now, period) = (zero + 10 * MS, zero + 35 * MS, 10 * MS);
+        let next = |behavior: MissedTickBehavior| behavior.next_deadline(due, now, period);
+        assert_eq!(next(MissedTickBehavior::Burst), zero + 20 * MS);
+        assert_eq!(next(MissedTickBehavior::Delay), zero + 45 * MS);
+        assert_eq!(next(MissedTickBehavior::Skip), zero + 40 * MS);
+        // Exactly on a schedule point: skip to the following one.
+        let on_point = MissedTickBehavior::Skip.next_deadline(due, zero + 30 * MS, period);
+        assert_eq!(on_point, zero + 40 * MS);
+    }
+
+    #[test]
+    #[should_panic(expected = "non-zero")]
+    fn zero_period_panics() {
+        let _ = interval(Duration::ZERO);
+    }
+}
