@@ -5,66 +5,89 @@
 //! (a loaded machine may run them late), only that everything finishes.
 
 use std::cell::RefCell;
-use std::future::pending;
+use std::future::{pending, poll_fn, Future};
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use runtime::time::{interval, sleep, sleep_until, timeout, Elapsed};
+use runtime::time::{interval, sleep, sleep_until, timeout, Elapsed, Sleep};
 
 const MS: Duration = Duration::from_millis(1);
 
-#[runtime::test]
-async fn timers_fire_in_deadline_order() {
-    // Spawned in a scrambled order; each deadline is a distinct multiple of 3 ms from one base, so
-    // the wheel's 1 ms resolution cannot make two of them equal.
-    let delays_ms = [27u32, 3, 18, 0, 9, 24, 6, 21, 12, 15, 30];
-    let base = Instant::now();
-    let fired = Rc::new(RefCell::new(Vec::new()));
+/// Sleeps until `base + delay` for every delay, each in its own task, and returns the delays in
+/// the order the tasks woke up.
+///
+/// A timer is registered when its `Sleep` is first polled. Tasks are first polled in batches with
+/// driver turns (and timer firings) in between, so a late-polled task could legitimately wake after
+/// an earlier-registered timer with a later deadline. To test the wheel's order and nothing else,
+/// every `Sleep` is polled once here, all in one go, before its task is spawned; `base` lies far
+/// enough ahead that none is due yet.
+async fn wake_order(delays_ms: &[u32]) -> Vec<u32> {
+    let base = Instant::now() + 100 * MS;
+    let mut sleeps: Vec<Sleep> = delays_ms
+        .iter()
+        .map(|&d| sleep_until(base + MS * d))
+        .collect();
+    poll_fn(|cx| {
+        for s in &mut sleeps {
+            assert!(
+                Pin::new(s).poll(cx).is_pending(),
+                "the machine is too slow for this test"
+            );
+        }
+        Poll::Ready(())
+    })
+    .await;
+
+    let woke = Rc::new(RefCell::new(Vec::new()));
     let mut handles = Vec::new();
-    for &delay in &delays_ms {
-        let fired = fired.clone();
+    for (sleep, &delay) in sleeps.into_iter().zip(delays_ms) {
+        let woke = woke.clone();
         handles.push(runtime::spawn(async move {
-            let deadline = base + MS * delay;
-            sleep_until(deadline).await;
-            assert!(Instant::now() >= deadline, "a timer fired before its deadline");
-            fired.borrow_mut().push(delay);
+            let deadline = sleep.deadline();
+            sleep.await;
+            assert!(
+                Instant::now() >= deadline,
+                "a timer fired before its deadline"
+            );
+            woke.borrow_mut().push(delay);
         }));
     }
     for handle in handles {
         handle.await.unwrap();
     }
+    let woke = woke.borrow().clone();
+    woke
+}
+
+#[runtime::test]
+async fn timers_fire_in_deadline_order() {
+    // A scrambled order of distinct deadlines 3 ms apart.
+    let delays_ms = [27u32, 3, 18, 0, 9, 24, 6, 21, 12, 15, 30];
     let mut expected = delays_ms.to_vec();
     expected.sort_unstable();
-    assert_eq!(*fired.borrow(), expected);
+    assert_eq!(wake_order(&delays_ms).await, expected);
 }
 
 #[runtime::test]
 async fn many_timers_all_fire_in_order() {
-    // 1000 timers over 0..50 ms, several per millisecond: order is only checked between different
-    // milliseconds (timers due in the same millisecond may fire in any order).
-    let base = Instant::now();
-    let fired = Rc::new(RefCell::new(Vec::new()));
-    let mut handles = Vec::new();
+    // 1000 timers over 0..50 ms, about 20 per millisecond: timers due in the same millisecond may
+    // fire in any order, so only the millisecond is compared.
     let mut x: u32 = 0x9e37_79b9;
-    for _ in 0..1000 {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        let delay = x % 50;
-        let fired = fired.clone();
-        handles.push(runtime::spawn(async move {
-            sleep_until(base + MS * delay).await;
-            fired.borrow_mut().push(delay);
-        }));
-    }
-    for handle in handles {
-        handle.await.unwrap();
-    }
-    let fired = fired.borrow();
-    assert_eq!(fired.len(), 1000);
+    let delays_ms: Vec<u32> = (0..1000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % 50
+        })
+        .collect();
+    let woke = wake_order(&delays_ms).await;
+    assert_eq!(woke.len(), delays_ms.len());
     assert!(
-        fired.windows(2).all(|w| w[0] <= w[1]),
-        "timers fired out of deadline order"
+        woke.windows(2).all(|w| w[0] <= w[1]),
+        "timers fired out of deadline order: {woke:?}"
     );
 }
 

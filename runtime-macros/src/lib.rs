@@ -11,15 +11,15 @@
 //! on it to completion. The return type is kept, so `main` may return
 //! `io::Result<()>` as usual:
 //!
-//! ```ignore
+//! ```
 //! use std::io;
 //! use std::time::Duration;
 //!
 //! #[runtime::main]
 //! async fn main() -> io::Result<()> {
 //!     runtime::time::sleep(Duration::from_millis(10)).await;
-//!     let config = std::fs::read_to_string("app.toml")?;
-//!     println!("{} bytes of configuration", config.len());
+//!     let here = std::env::current_dir()?;
+//!     println!("running in {}", here.display());
 //!     Ok(())
 //! }
 //! ```
@@ -39,7 +39,7 @@
 //! `backend = "..."` picks the IO backend instead of leaving the choice to the
 //! runtime: `"epoll"`, `"io_uring"` or `"auto"` (what no argument means too):
 //!
-//! ```ignore
+//! ```
 //! #[runtime::main(backend = "epoll")]
 //! async fn main() {
 //!     // Always runs on the epoll reactor.
@@ -51,14 +51,20 @@
 //! parameters and may be methods (`main` itself may take no parameters), but none
 //! may be generic:
 //!
-//! ```ignore
-//! #[runtime::main(backend = "io_uring")]
+//! ```
+//! #[runtime::main(backend = "epoll")]
 //! pub async fn total_len(paths: &[&str]) -> std::io::Result<u64> {
 //!     let mut total = 0;
 //!     for path in paths {
 //!         total += std::fs::metadata(path)?.len();
 //!     }
 //!     Ok(total)
+//! }
+//!
+//! fn main() {
+//!     // A plain call: the helper starts a runtime, runs the body, and returns.
+//!     let total = total_len(&["/"]).expect("`/` exists");
+//!     println!("{total} bytes");
 //! }
 //! ```
 //!
@@ -69,7 +75,7 @@
 //! skipped, with a printed reason, where the kernel refuses io_uring. With
 //! `backend = "..."` it runs once, on that backend only.
 //!
-//! ```ignore
+//! ```
 //! use std::time::Duration;
 //!
 //! #[runtime::test]
@@ -90,6 +96,7 @@
 //! async fn panics_are_reported() {
 //!     panic!("boom");
 //! }
+//! # fn main() {}
 //! ```
 //!
 //! A test may return `()` or `Result<(), E>` for any `E: Debug`. Other attributes
@@ -117,7 +124,7 @@ use proc_macro::TokenStream;
 /// chooses. Works on helpers and methods as well as on `main`. See the
 /// [crate docs](crate) for the details and the expansion.
 ///
-/// ```ignore
+/// ```
 /// #[runtime::main(backend = "epoll")]
 /// async fn main() -> std::io::Result<()> {
 ///     runtime::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -137,12 +144,13 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// such as `#[ignore]` and `#[should_panic]` are kept. See the
 /// [crate docs](crate) for more.
 ///
-/// ```ignore
+/// ```
 /// #[runtime::test]
 /// async fn parses() -> Result<(), std::num::ParseIntError> {
 ///     assert_eq!("42".parse::<u32>()?, 42);
 ///     Ok(())
 /// }
+/// # fn main() {}
 /// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -23,12 +23,47 @@ use crate::time::Timers;
 struct Context {
     core: Cell<*const Core>,
     counters: Counters,
+    /// IO operations the current poll may still complete before it must yield (see [`budget`]).
+    budget: Cell<u32>,
 }
 
 thread_local! {
     static CONTEXT: Context = const {
-        Context { core: Cell::new(ptr::null()), counters: Counters::new() }
+        Context { core: Cell::new(ptr::null()), counters: Counters::new(), budget: Cell::new(BUDGET) }
     };
+}
+
+/// How many operations one poll of a task may complete before it is made to yield.
+const BUDGET: u32 = 128;
+
+/// Cooperative budget: a task whose operations are always ready (a socket with megabytes buffered)
+/// would otherwise never return `Pending`, and every other task on the thread would starve. Each
+/// poll of a task starts with [`BUDGET`] operations; when they are spent, the next operation wakes
+/// its task and returns `Pending` once, which sends the task to the back of the run queue.
+pub(crate) mod budget {
+    use std::task::{Context, Poll};
+
+    use super::{BUDGET, CONTEXT};
+
+    /// A task (or the `block_on` future) is about to be polled.
+    pub(crate) fn reset() {
+        let _ = CONTEXT.try_with(|c| c.budget.set(BUDGET));
+    }
+
+    /// `Pending` (after waking the task) when the budget is spent.
+    pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+        let left = CONTEXT.try_with(|c| c.budget.get()).unwrap_or(BUDGET);
+        if left == 0 {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(())
+    }
+
+    /// One operation completed.
+    pub(crate) fn spend() {
+        let _ = CONTEXT.try_with(|c| c.budget.set(c.budget.get().saturating_sub(1)));
+    }
 }
 
 /// Keeps a runtime entered on this thread; leaving restores what was there before.
@@ -112,6 +147,11 @@ pub(crate) fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> R {
 /// Like [`with_timers`], but `None` outside a runtime (for destructors).
 pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
     try_with_core(|core| core.timers.try_borrow_mut().ok().map(|mut t| f(&mut t))).flatten()
+}
+
+/// The blocking pool of the entered runtime. Panics outside a runtime.
+pub(crate) fn with_blocking_pool<R>(f: impl FnOnce(&crate::blocking::Pool) -> R) -> R {
+    with_core(|core| f(&core.blocking))
 }
 
 /// Pushes `task` on the local run queue when this thread runs the task's owner executor; gives it

@@ -38,13 +38,16 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod blocking;
 mod buf;
 mod builder;
 mod context;
 mod driver;
 mod executor;
+pub mod fs;
 pub mod io;
 pub mod net;
+pub mod sync;
 mod runtime;
 mod stats;
 pub mod task;

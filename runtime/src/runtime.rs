@@ -58,6 +58,10 @@ pub(crate) struct Core {
     pub(crate) driver: RefCell<Driver>,
     pub(crate) timers: RefCell<Timers>,
     backend: Backend,
+    /// Why `Backend::Auto` did not get io_uring, when it fell back to epoll.
+    fallback_reason: Option<String>,
+    /// Threads for blocking work; dropped last, after the tasks that await its jobs.
+    pub(crate) blocking: crate::blocking::Pool,
 }
 
 impl Runtime {
@@ -72,7 +76,7 @@ impl Runtime {
     }
 
     pub(crate) fn from_builder(builder: &Builder) -> io::Result<Runtime> {
-        let driver = Driver::new(builder)?;
+        let (driver, fallback_reason) = Driver::new(builder)?;
         let backend = driver.backend();
         let executor = Executor::new(driver.unparker());
         Ok(Runtime {
@@ -81,6 +85,11 @@ impl Runtime {
                 driver: RefCell::new(driver),
                 timers: RefCell::new(Timers::new()),
                 backend,
+                fallback_reason,
+                blocking: crate::blocking::Pool::new(
+                    builder.max_blocking_threads,
+                    builder.blocking_keep_alive,
+                ),
             }),
             _not_send: PhantomData,
         })
@@ -89,6 +98,20 @@ impl Runtime {
     /// The backend this runtime runs on: never `Auto`, always the one that was chosen.
     pub fn backend(&self) -> Backend {
         self.core.backend
+    }
+
+    /// Why io_uring is not in use when [`Backend::Auto`] chose epoll (e.g. "io_uring: disabled
+    /// for everyone by the sysctl kernel.io_uring_disabled=2"); `None` when no fallback happened.
+    ///
+    /// ```
+    /// let rt = runtime::Runtime::new()?;
+    /// if let Some(why) = rt.fallback_reason() {
+    ///     eprintln!("running on {} because {why}", rt.backend());
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.core.fallback_reason.as_deref()
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks, IO and timers meanwhile.
@@ -106,6 +129,7 @@ impl Runtime {
         let mut future = pin!(future);
         loop {
             if main.woken.swap(false, SeqCst) {
+                context::budget::reset();
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     return output;
                 }

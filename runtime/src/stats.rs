@@ -119,6 +119,23 @@ counters! {
     cqes_reaped,
     /// Cancellations requested (`AsyncCancel` SQEs for dropped operations).
     cancels,
+    /// io_uring: receive SQEs (`recv`, `recvmsg`, multishot receives).
+    uring_recv_sqes,
+    /// io_uring: send SQEs (`send`, `sendmsg`).
+    uring_send_sqes,
+    /// io_uring: accept SQEs (single-shot and multishot).
+    uring_accept_sqes,
+    /// io_uring: every other SQE (connect, cancels, the wake-up read, file operations, ...).
+    uring_other_sqes,
+    /// io_uring: CQEs of multishot requests (each one a connection or a chunk of bytes).
+    uring_feed_cqes,
+    /// io_uring: operations answered from their descriptor's stash, without the kernel (what a
+    /// cancelled operation or a multishot request had received).
+    uring_stash_hits,
+    /// io_uring: times the submission queue was full and had to be submitted early.
+    uring_sq_full,
+    /// io_uring: times the completion queue had overflowed and was flushed.
+    uring_cq_overflows,
 }
 
 impl Stats {

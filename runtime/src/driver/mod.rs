@@ -18,6 +18,7 @@ compile_error!("enable at least one backend: the `epoll` or the `io-uring` cargo
 mod completion;
 mod eventfd;
 mod fd;
+pub(crate) mod file_op;
 pub(crate) mod op;
 pub(crate) mod ops;
 #[cfg(feature = "epoll")]
@@ -50,7 +51,10 @@ pub(crate) enum Driver {
 impl Driver {
     /// Creates the driver the builder asks for. `Auto` takes `RUNTIME_BACKEND` if set, else tries
     /// io_uring and falls back to epoll (the runtime's `backend()` tells which one won).
-    pub(crate) fn new(builder: &Builder) -> io::Result<Driver> {
+    ///
+    /// Also returns, when `Auto` fell back to epoll, why io_uring was not used (the runtime's
+    /// `fallback_reason()`).
+    pub(crate) fn new(builder: &Builder) -> io::Result<(Driver, Option<String>)> {
         let requested = match builder.backend {
             Backend::Auto => match std::env::var(BACKEND_ENV) {
                 Ok(name) if !name.is_empty() => name.parse::<Backend>().map_err(|e| {
@@ -61,9 +65,12 @@ impl Driver {
             explicit => explicit,
         };
         match requested {
-            Backend::Epoll => Self::epoll(builder),
-            Backend::IoUring => Self::io_uring(builder),
-            Backend::Auto => Self::io_uring(builder).or_else(|_| Self::epoll(builder)),
+            Backend::Epoll => Ok((Self::epoll(builder)?, None)),
+            Backend::IoUring => Ok((Self::io_uring(builder)?, None)),
+            Backend::Auto => match Self::io_uring(builder) {
+                Ok(driver) => Ok((driver, None)),
+                Err(why) => Ok((Self::epoll(builder)?, Some(why.to_string()))),
+            },
         }
     }
 
@@ -146,7 +153,7 @@ impl Driver {
 
 /// An operation's future was dropped while the kernel still works on it: hand the operation to
 /// the completion driver, which keeps it (and its buffer) alive until the completion arrives.
-fn orphan<T: Operation>(key: u32, op: T) {
+fn orphan<T: Operation>(key: u64, op: T) {
     #[cfg(feature = "io-uring")]
     {
         let mut op = Some(op);

@@ -61,6 +61,22 @@ pub(crate) trait Operation: Sized + 'static {
     #[cfg(feature = "io-uring")]
     fn sqe(&mut self) -> io_uring::squeue::Entry;
 
+    /// Completion face: a result that is already there, checked before submitting — what the
+    /// kernel delivered to an earlier, cancelled operation on the same descriptor (or to a
+    /// multishot request), kept in the descriptor's [stash](super::fd::Stash). `None`: ask the
+    /// kernel.
+    #[cfg(feature = "io-uring")]
+    fn take_ready(&mut self) -> Option<io::Result<usize>> {
+        None
+    }
+
+    /// Completion face: the kind of multishot request that may serve this operation instead of
+    /// an SQE of its own (the op then waits for the descriptor's stash). `None` for most ops.
+    #[cfg(feature = "io-uring")]
+    fn feed(&self) -> Option<(&SharedFd, FeedKind)> {
+        None
+    }
+
     /// Both faces: the result of the syscall or of the completion, turned into the output.
     fn complete(self, result: io::Result<usize>) -> Self::Output;
 
@@ -72,6 +88,16 @@ pub(crate) trait Operation: Sized + 'static {
     }
 }
 
+/// A multishot request that serves every operation of one kind on a descriptor.
+#[cfg(feature = "io-uring")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FeedKind {
+    /// Multishot accept: each completion is a new connection.
+    Accept,
+    /// Multishot receive into the provided-buffer ring: each completion is a chunk of bytes.
+    Recv,
+}
+
 /// Where an [`Op`] is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stage {
@@ -79,8 +105,9 @@ pub(crate) enum Stage {
     Unsubmitted,
     /// Readiness: prepared, waiting for readiness or retrying.
     Waiting,
-    /// Completion: submitted to the kernel under this slab key.
-    InFlight(u32),
+    /// Completion: submitted to the kernel under this key (slot index and generation, the SQE's
+    /// `user_data`).
+    InFlight(u64),
     /// The output was returned.
     Done,
 }
@@ -108,6 +135,9 @@ impl<T: Operation> Future for Op<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
         let this = self.get_mut();
+        if crate::context::budget::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         let data = this
             .data
             .as_mut()
@@ -118,6 +148,7 @@ impl<T: Operation> Future for Op<T> {
                 Poll::Ready(result) => result,
             };
         this.stage = Stage::Done;
+        crate::context::budget::spend();
         let data = this.data.take().expect("checked above");
         // Outside the driver borrow: completing may drop descriptors, which talk to the driver.
         Poll::Ready(data.complete(result))

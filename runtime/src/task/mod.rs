@@ -20,6 +20,7 @@ use std::future::Future;
 use std::ptr::NonNull;
 use std::task::Poll;
 
+pub use crate::blocking::spawn_blocking;
 pub use join::{JoinError, JoinHandle};
 pub(crate) use raw::Header;
 pub use yield_now::yield_now;
@@ -122,6 +123,7 @@ impl Notified {
             }
             PollAction::Poll => {
                 crate::context::count(|c| c.polls.inc());
+                crate::context::budget::reset();
                 // SAFETY: owner thread; RUNNING guards the stage; our reference keeps it alive.
                 match unsafe { (header.vtable.poll)(ptr) } {
                     Poll::Ready(()) => true,

@@ -1,43 +1,244 @@
-//! The completion backend: io_uring. (Being written; for now it reports itself unsupported.)
+//! The completion backend: io_uring.
+//!
+//! "Do this, tell me when it is done." Each operation becomes one submission queue entry (SQE)
+//! whose `user_data` is the key of a [`Lifecycle`] slot; the kernel waits, copies and answers with
+//! a completion queue entry (CQE) carrying the same key. The run loop's `park` is one
+//! `io_uring_enter` that submits every SQE queued since the last turn *and* waits for completions.
+//!
+//! The life of a read under this backend:
+//!
+//! ```text
+//! task: stream.read(buf).await
+//!   Op::poll ─► poll_op: bytes stashed on the fd? ── yes ──► copy them, Ready (no syscall)
+//!                 │ no
+//!                 ▼
+//!               slot = Waiting(waker); push Recv SQE {fd, buf ptr, user_data = key}; Pending
+//!                                                   ⋮ (other tasks run, push their SQEs)
+//!   park: io_uring_enter(submit all, wait ≥ 1 CQE or the timer deadline)
+//!   reap: CQE {key, n} ─► slot = Completed(n), wake the task
+//!   Op::poll ─► poll_op: Completed ─► free the slot ─► Ready(n): the bytes are already in buf
+//! ```
+//!
+//! Dropping a future whose op is in flight hands the op (and its buffer) to the slot
+//! (`Ignored`) and queues an `AsyncCancel`; when the final CQE arrives the op's `orphaned` hook
+//! keeps what the kernel did (received bytes or an accepted connection go to the descriptor's
+//! stash, where the next operation finds them). See [`lifecycle`] for the state machine.
+//!
+//! Files: [`probe`] creates the ring (setup flags, features, opcodes, refusal messages);
+//! [`ring`] submits, waits and reaps; [`feed`] runs multishot requests; [`bufring`] owns the
+//! provided buffers; [`shutdown`] makes sure the kernel is done before memory is freed.
 
+mod bufring;
+mod feed;
+mod lifecycle;
+mod probe;
+mod ring;
+mod shutdown;
+
+use std::cell::RefCell;
 use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::eventfd::Unparker;
+use io_uring::{opcode, types, IoUring};
+
+use super::eventfd::{EventFd, Unparker};
 use super::op::{Operation, Stage};
+use super::slab::Slab;
+use super::syscall::syscall;
 use crate::builder::Builder;
+use bufring::BufRing;
+use lifecycle::{to_result, Dropped, Lifecycle};
+
+/// `user_data` of the eventfd read that lets other threads wake a parked driver. Slab keys never
+/// reach it (it would need slot index `u32::MAX`).
+const WAKE_KEY: u64 = u64::MAX;
+/// `user_data` of cancel requests: their own completions carry nothing we need.
+const CANCEL_KEY: u64 = u64::MAX - 1;
+
+/// Environment override of the builder's multishot options, for benchmarks: a comma-separated
+/// list of `accept`, `recv`, or `none`.
+const MULTISHOT_ENV: &str = "RUNTIME_URING_MULTISHOT";
 
 pub(crate) struct Driver {
-    _private: (),
+    ring: IoUring,
+    /// One slot per request the kernel knows (single-shot ops and multishot feeds).
+    ops: Slab<Lifecycle>,
+    /// Requests whose final CQE has not arrived (including the wake-up read): what `Drop` waits
+    /// for before freeing memory the kernel may write.
+    in_flight: usize,
+    eventfd: Arc<EventFd>,
+    /// Where the wake-up read puts the eventfd's counter (heap: its address must not move).
+    wake_buf: Box<u64>,
+    wake_armed: bool,
+    mode: probe::SetupMode,
+    /// Serve accepts from one multishot accept per listener.
+    multishot_accept: bool,
+    /// Serve stream reads from one multishot receive per socket (needs `bufring`).
+    multishot_recv: bool,
+    bufring: Option<BufRing>,
+    /// Keys of feeds whose descriptor closed (left there by `SharedFd`'s drop): cancelled at the
+    /// next park.
+    closed_feeds: Rc<RefCell<Vec<u64>>>,
 }
 
 impl Driver {
-    pub(crate) fn new(_builder: &Builder) -> io::Result<Driver> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "the io_uring driver is not implemented yet",
-        ))
+    /// Creates the ring (see [`probe`]) and arms the wake-up read.
+    ///
+    /// # Errors
+    /// `Unsupported` with the cause when the kernel refuses io_uring or lacks what we need.
+    pub(crate) fn new(builder: &Builder) -> io::Result<Driver> {
+        let probe::Ring { ring, mode, .. } = probe::create(builder.ring_entries)?;
+        let eventfd = Arc::new(EventFd::new()?);
+        make_blocking(eventfd.raw())?;
+        let (mut multishot_accept, mut multishot_recv) =
+            (builder.multishot_accept, builder.multishot_recv);
+        if let Ok(list) = std::env::var(MULTISHOT_ENV) {
+            multishot_accept = list.split(',').any(|w| w.trim() == "accept");
+            multishot_recv = list.split(',').any(|w| w.trim() == "recv");
+        }
+        let bufring = if multishot_recv {
+            // A kernel without provided-buffer rings (before 5.19) keeps the simple path.
+            BufRing::new(&ring.submitter(), builder.recv_buffers.0, builder.recv_buffers.1).ok()
+        } else {
+            None
+        };
+        let mut driver = Driver {
+            ring,
+            ops: Slab::new(),
+            in_flight: 0,
+            eventfd,
+            wake_buf: Box::new(0),
+            wake_armed: false,
+            mode,
+            multishot_accept,
+            multishot_recv: bufring.is_some(),
+            bufring,
+            closed_feeds: Rc::new(RefCell::new(Vec::new())),
+        };
+        driver.arm_wake();
+        Ok(driver)
     }
 
     pub(crate) fn unparker(&self) -> Unparker {
-        unreachable!()
+        Unparker::new(self.eventfd.clone())
     }
 
-    pub(crate) fn park(&mut self, _timeout: Option<Duration>) -> io::Result<()> {
-        unreachable!()
+    /// Submits what is queued, waits for completions (at most `timeout`; `Some(ZERO)`: no wait)
+    /// and wakes the tasks whose operations completed.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.cancel_closed_feeds();
+        if !self.wake_armed {
+            self.arm_wake();
+        }
+        let result = self.enter(timeout);
+        self.reap();
+        result
     }
 
+    /// Drives `op` by completion: take a stashed result, or wait on a multishot feed, or submit
+    /// its SQE; later polls collect the CQE.
     pub(crate) fn poll_op<T: Operation>(
         &mut self,
-        _op: &mut T,
-        _stage: &mut Stage,
-        _cx: &mut Context<'_>,
+        op: &mut T,
+        stage: &mut Stage,
+        cx: &mut Context<'_>,
     ) -> Poll<io::Result<usize>> {
-        unreachable!()
+        if *stage == Stage::Unsubmitted {
+            if let Some(result) = op.take_ready() {
+                crate::context::count(|c| c.uring_stash_hits.inc());
+                return Poll::Ready(result);
+            }
+            if let Some((fd, kind)) = op.feed() {
+                if self.feed_enabled(kind) {
+                    self.wait_feed(fd, kind, cx);
+                    return Poll::Pending;
+                }
+            }
+            let key = self.ops.insert(Lifecycle::Submitted);
+            self.push(op.sqe().user_data(key));
+            self.in_flight += 1;
+            *stage = Stage::InFlight(key);
+        }
+        let Stage::InFlight(key) = *stage else {
+            unreachable!("the completion driver never leaves an op in {stage:?}")
+        };
+        let Some(slot) = self.ops.get_mut(key) else {
+            return Poll::Ready(Err(io::Error::other(
+                "operation slot vanished (was the future moved to another runtime?)",
+            )));
+        };
+        match slot.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready((result, _flags)) => {
+                self.ops.remove(key);
+                Poll::Ready(to_result(result))
+            }
+        }
     }
 
-    pub(crate) fn orphan<T: Operation>(&mut self, _key: u32, _op: Box<T>) {
-        unreachable!()
+    /// The future of the op in slot `key` was dropped. The op is kept until the kernel is done
+    /// with it (a cancel is requested), or handed its result now if that already arrived.
+    pub(crate) fn orphan<T: Operation>(&mut self, key: u64, op: Box<T>) {
+        let Some(slot) = self.ops.get_mut(key) else {
+            // Not ours (another runtime's op?): the kernel may still use its memory, so leak it.
+            std::mem::forget(op);
+            return;
+        };
+        match slot.orphan(op) {
+            Dropped::Kept => self.cancel(key),
+            Dropped::AlreadyCompleted(op, result) => {
+                self.ops.remove(key);
+                op.orphaned(to_result(result));
+            }
+        }
     }
+
+    /// Queues an `AsyncCancel` for the request `key` (its final CQE still comes, usually with
+    /// `-ECANCELED`, or with the result if it had finished).
+    fn cancel(&mut self, key: u64) {
+        crate::context::count(|c| c.cancels.inc());
+        self.push(
+            opcode::AsyncCancel::new(key)
+                .build()
+                .user_data(CANCEL_KEY),
+        );
+    }
+
+    /// (Re-)arms the read of the eventfd: its completion is a wake-up from another thread.
+    fn arm_wake(&mut self) {
+        let buf: *mut u64 = &mut *self.wake_buf;
+        let sqe = opcode::Read::new(types::Fd(self.eventfd.raw()), buf.cast(), 8)
+            .build()
+            .user_data(WAKE_KEY);
+        self.push(sqe);
+        self.wake_armed = true;
+        self.in_flight += 1;
+    }
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("io_uring::Driver")
+            .field("mode", &self.mode)
+            .field("slots", &self.ops.len())
+            .field("in_flight", &self.in_flight)
+            .field("multishot_accept", &self.multishot_accept)
+            .field("multishot_recv", &self.multishot_recv)
+            .finish()
+    }
+}
+
+/// Clears `O_NONBLOCK`: io_uring honours it on reads, so a read of a non-blocking eventfd would
+/// complete at once with `EAGAIN` instead of waiting for a wake-up.
+fn make_blocking(fd: std::os::fd::RawFd) -> io::Result<()> {
+    // SAFETY: F_GETFL/F_SETFL take no pointers; `fd` is the driver's live eventfd.
+    let flags = syscall!(other_syscalls, unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    // SAFETY: as above.
+    syscall!(other_syscalls, unsafe {
+        libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK)
+    })?;
+    Ok(())
 }

@@ -1,4 +1,11 @@
 //! `accept`: take one connection off a listening socket.
+//!
+//! Cancellation (io_uring): an accept whose future is dropped may still complete with a new
+//! connection. [`orphaned`](Operation::orphaned) queues it on the listener's stash, and every
+//! accept takes from that queue before asking the kernel: the connection is served by the next
+//! accept instead of being closed. With multishot accept on, the op has no SQE of its own: it
+//! waits for the queue, which the listener's multishot request fills (the peer address is then
+//! read with `getpeername`, as the kernel does not report it per connection).
 
 use std::io;
 use std::os::fd::OwnedFd;
@@ -51,12 +58,55 @@ impl Operation for Accept {
             .build()
     }
 
+    #[cfg(feature = "io-uring")]
+    fn take_ready(&mut self) -> Option<io::Result<usize>> {
+        use std::os::fd::IntoRawFd;
+        loop {
+            let next = self.fd.with_stash(|stash| match stash.accepted.pop_front() {
+                Some(conn) => Some(Ok(conn)),
+                None => stash.end.take().map(|end| Err(end.err())),
+            })?;
+            let (conn, addr) = match next {
+                Ok(conn) => conn,
+                Err(Some(e)) => return Some(Err(e)),
+                Err(None) => continue, // only receive feeds report an end of stream
+            };
+            match addr.map(Ok).unwrap_or_else(|| peer_of(&conn)) {
+                Ok(addr) => {
+                    *self.addr = addr;
+                    return Some(Ok(conn.into_raw_fd() as usize));
+                }
+                // The peer left before we looked: that connection is over, take the next.
+                Err(_) => continue,
+            }
+        }
+    }
+
+    #[cfg(feature = "io-uring")]
+    fn feed(&self) -> Option<(&SharedFd, crate::driver::op::FeedKind)> {
+        Some((&self.fd, crate::driver::op::FeedKind::Accept))
+    }
+
     fn complete(self, result: io::Result<usize>) -> Self::Output {
         Ok((super::owned_fd(result?), *self.addr))
     }
 
+    /// Nobody waits for this connection any more: queue it for the listener's next accept.
     fn orphaned(self, result: io::Result<usize>) {
-        // Nobody waits for this connection any more: close it rather than leak the descriptor.
-        drop(self.complete(result));
+        if let Ok(fd) = result {
+            self.fd.stash_accepted(super::owned_fd(fd), Some(*self.addr));
+        }
     }
+}
+
+/// The peer address of an accepted connection (`getpeername`).
+#[cfg(feature = "io-uring")]
+fn peer_of(conn: &std::os::fd::OwnedFd) -> io::Result<SockAddr> {
+    use std::os::fd::AsRawFd;
+    let mut addr = SockAddr::empty();
+    // SAFETY: `addr` is writable for `len` bytes, which the kernel updates.
+    syscall!(other_syscalls, unsafe {
+        libc::getpeername(conn.as_raw_fd(), addr.as_mut_ptr(), &mut addr.len)
+    })?;
+    Ok(addr)
 }

@@ -3,6 +3,7 @@
 
 mod accept;
 mod connect;
+pub(crate) mod fs;
 mod recv;
 mod recv_from;
 mod send;

@@ -1,4 +1,16 @@
 //! `recv`: read from a connected socket into an owned buffer.
+//!
+//! Cancellation (io_uring): a read whose future is dropped may still complete with bytes — the
+//! kernel had already copied them into the buffer. [`orphaned`](Operation::orphaned) moves them to
+//! the descriptor's stash, and every read takes from the stash before asking the kernel, so the
+//! next read on the stream returns them: no byte is lost by a timeout. In the rare case where a
+//! later read was submitted before the cancelled one's bytes were stashed, [`complete`] puts its
+//! own bytes behind the stashed ones, keeping the stream in order.
+//!
+//! With multishot receive on, the op has no SQE of its own: it waits for the descriptor's stash,
+//! which the multishot request fills (see the completion driver's `feed`).
+//!
+//! [`complete`]: Operation::complete
 
 use std::io;
 
@@ -10,6 +22,9 @@ use crate::driver::SharedFd;
 pub(crate) struct Recv<B> {
     fd: SharedFd,
     buf: B,
+    /// The kernel was asked to fill `buf` (as opposed to the stash or the readiness path).
+    #[cfg(feature = "io-uring")]
+    submitted: bool,
 }
 
 impl<B: IoBufMut> Recv<B> {
@@ -17,6 +32,25 @@ impl<B: IoBufMut> Recv<B> {
         Recv {
             fd: fd.clone(),
             buf,
+            #[cfg(feature = "io-uring")]
+            submitted: false,
+        }
+    }
+}
+
+#[cfg(feature = "io-uring")]
+impl<B: IoBufMut> Recv<B> {
+    /// When older bytes (of a cancelled read) were stashed while this read was in flight, they
+    /// come first: this read's bytes go behind them, and the buffer is refilled from the front.
+    fn behind_stashed(&mut self, result: io::Result<usize>) -> io::Result<usize> {
+        match result {
+            Ok(n @ 1..) if self.submitted && self.fd.has_stashed() => {
+                // SAFETY: the kernel initialised the first `n` bytes of the buffer.
+                let fresh = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n) };
+                self.fd.stash_bytes(fresh);
+                self.take_ready().unwrap_or(Ok(0))
+            }
+            other => other,
         }
     }
 }
@@ -43,15 +77,39 @@ impl<B: IoBufMut> Operation for Recv<B> {
     #[cfg(feature = "io-uring")]
     fn sqe(&mut self) -> io_uring::squeue::Entry {
         use io_uring::{opcode, types};
+        self.submitted = true;
         let len = self.buf.bytes_total().min(u32::MAX as usize) as u32;
         opcode::Recv::new(types::Fd(self.fd.raw()), self.buf.stable_mut_ptr(), len).build()
     }
 
+    #[cfg(feature = "io-uring")]
+    fn take_ready(&mut self) -> Option<io::Result<usize>> {
+        let (ptr, len) = (self.buf.stable_mut_ptr(), self.buf.bytes_total());
+        // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
+        unsafe { self.fd.take_bytes(ptr, len) }
+    }
+
+    #[cfg(feature = "io-uring")]
+    fn feed(&self) -> Option<(&SharedFd, crate::driver::op::FeedKind)> {
+        Some((&self.fd, crate::driver::op::FeedKind::Recv))
+    }
+
     fn complete(mut self, result: io::Result<usize>) -> Self::Output {
+        #[cfg(feature = "io-uring")]
+        let result = self.behind_stashed(result);
         if let Ok(n) = result {
-            // SAFETY: the kernel initialised the first `n` bytes.
+            // SAFETY: the first `n` bytes were initialised (by the kernel or from the stash).
             unsafe { self.buf.set_init(n) };
         }
         (result, self.buf)
+    }
+
+    /// The future was dropped but the kernel read `n` bytes: keep them for the next read.
+    fn orphaned(self, result: io::Result<usize>) {
+        if let Ok(n @ 1..) = result {
+            // SAFETY: the kernel initialised the first `n` bytes of the buffer.
+            let bytes = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n) };
+            self.fd.stash_bytes(bytes);
+        }
     }
 }

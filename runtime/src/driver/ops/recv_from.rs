@@ -2,6 +2,10 @@
 //!
 //! The completion face uses `recvmsg`, whose `msghdr` (with the iovec and the address it points
 //! to) lives in one box: the kernel reads and writes it after this value has moved.
+//!
+//! Cancellation (io_uring): a datagram received by a `recv_from` whose future was dropped is
+//! discarded, like a datagram the network lost (UDP promises no delivery); the buffer is freed
+//! only after the kernel is done with it.
 
 use std::io;
 use std::net::SocketAddr;

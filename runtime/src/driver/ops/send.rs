@@ -2,6 +2,14 @@
 //!
 //! `MSG_NOSIGNAL`: a peer that reset the connection gives this write an `EPIPE` error instead of
 //! killing the whole process with `SIGPIPE`.
+//!
+//! Cancellation (io_uring): a write whose future is dropped may have been partly or wholly sent
+//! by the kernel before the cancel reached it, and the count is reported to nobody. This is the
+//! same contract as a dropped `write_all` under any backend: after cancelling a write, the caller
+//! does not know how much of the buffer the peer will receive, so the stream's framing is lost and
+//! it should be shut down rather than written to again. (Recording the count on the descriptor
+//! would not help: the caller cannot tell which dropped write it belonged to.) The buffer itself is
+//! kept alive by the driver until the kernel is done with it, then freed.
 
 use std::io;
 

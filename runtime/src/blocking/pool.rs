@@ -1,0 +1,290 @@
+//! The threads of the blocking pool and their queue.
+//!
+//! One `Mutex<State>` guards the queue and every count; one `Condvar` wakes idle threads. This is the
+//! slow path by design (each job makes at least one blocking syscall), so a lock is cheaper to
+//! reason about than anything clever.
+//!
+//! **Who runs a new job:**
+//! 1. an idle thread, if there is one: `spawn` *claims* it (moves it from `idle` to `notified`) so
+//!    two jobs queued back to back do not both count on the same sleeper;
+//! 2. else a new thread, while fewer than `max_threads` exist;
+//! 3. else nobody right now: every thread is busy, and the first one to finish takes it from the
+//!    queue.
+//!
+//! **Waiting region invariant:** every thread blocked in `Condvar::wait` is counted either in `idle`
+//! or, once claimed, in `notified`. A thread leaving the wait takes a claim if there is one, else
+//! removes itself from `idle`, so the counts never drift (spurious wake-ups included).
+//!
+//! **Keep-alive:** an idle thread that is not claimed within `keep_alive` exits; the next job starts a
+//! new one.
+//!
+//! **Shutdown** (the runtime is dropped): jobs that have not started are dropped (their awaiters are
+//! gone already), idle threads are told to exit and the drop waits — briefly, at most
+//! [`SHUTDOWN_GRACE`] — for them to leave. Threads in the middle of a job are *not* waited for: they
+//! finish it in the background, drop its result (nobody awaits it) and exit.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A closure queued for a pool thread. Jobs never unwind: `spawn_blocking` wraps the user's closure
+/// in `catch_unwind` and sends the panic to the awaiter.
+pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// The name pool threads carry (visible in `top -H`, debuggers and panic messages).
+const THREAD_NAME: &str = "runtime-blocking";
+
+/// The longest a runtime's drop waits for its idle pool threads to exit (they normally take
+/// microseconds; the bound only keeps a bug from hanging the drop).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// A runtime's blocking pool. Starts no thread until the first job.
+pub(crate) struct Pool {
+    shared: Arc<Shared>,
+}
+
+/// What the pool and its threads share.
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled for each claimed idle thread, and for all at shutdown.
+    work: Condvar,
+    /// Signalled when a thread exits (the pool's drop waits on it).
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+}
+
+struct State {
+    queue: VecDeque<Job>,
+    /// Threads started and not yet exited.
+    threads: usize,
+    /// Threads running a job.
+    busy: usize,
+    /// Threads waiting for work and not claimed by any `spawn`.
+    idle: usize,
+    /// Claims made by `spawn` that no waiting thread has taken up yet.
+    notified: usize,
+    shutdown: bool,
+}
+
+impl Pool {
+    /// A pool of at most `max_threads` threads (at least one), each exiting after `keep_alive`
+    /// without work.
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> Pool {
+        Pool {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    threads: 0,
+                    busy: 0,
+                    idle: 0,
+                    notified: 0,
+                    shutdown: false,
+                }),
+                work: Condvar::new(),
+                exited: Condvar::new(),
+                max_threads: max_threads.max(1),
+                keep_alive,
+            }),
+        }
+    }
+
+    /// Queues `job` and makes sure a thread will run it (see the module docs).
+    ///
+    /// If the OS refuses to start a thread and no pool thread exists to take the job later, the job
+    /// runs right here, blocking the caller: late is better than lost.
+    pub(crate) fn spawn(&self, job: Job) {
+        let mut state = self.shared.lock();
+        state.queue.push_back(job);
+        if state.idle > 0 {
+            state.idle -= 1;
+            state.notified += 1;
+            self.shared.work.notify_one();
+            return;
+        }
+        if state.threads >= self.shared.max_threads {
+            return;
+        }
+        state.threads += 1;
+        drop(state);
+
+        let shared = self.shared.clone();
+        let started = thread::Builder::new()
+            .name(THREAD_NAME.into())
+            .spawn(move || shared.work());
+        if started.is_err() {
+            let mut state = self.shared.lock();
+            state.threads -= 1;
+            if state.threads == 0 {
+                let orphans = std::mem::take(&mut state.queue);
+                drop(state);
+                orphans.into_iter().for_each(|job| job());
+            }
+            // else: the existing threads drain the queue.
+        }
+    }
+
+    /// Threads alive right now.
+    #[cfg(test)]
+    fn threads(&self) -> usize {
+        self.shared.lock().threads
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Jobs run outside the lock and never unwind, so a poisoned lock still holds consistent
+        // counts.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The life of one pool thread: run jobs while there are any, then wait (at most `keep_alive`)
+    /// to be claimed for the next one.
+    fn work(&self) {
+        let mut state = self.lock();
+        'life: loop {
+            while let Some(job) = state.queue.pop_front() {
+                state.busy += 1;
+                drop(state);
+                job();
+                state = self.lock();
+                state.busy -= 1;
+            }
+            if state.shutdown {
+                break 'life;
+            }
+            state.idle += 1;
+            let deadline = Instant::now() + self.keep_alive;
+            loop {
+                let timeout = deadline.saturating_duration_since(Instant::now());
+                state = self
+                    .work
+                    .wait_timeout(state, timeout)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+                if state.notified > 0 {
+                    state.notified -= 1;
+                    continue 'life;
+                }
+                if state.shutdown || Instant::now() >= deadline {
+                    state.idle -= 1;
+                    break 'life;
+                }
+                // A spurious wake-up: still idle, keep waiting.
+            }
+        }
+        state.threads -= 1;
+        drop(state);
+        self.exited.notify_all();
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.shutdown = true;
+        let unstarted = std::mem::take(&mut state.queue);
+        self.shared.work.notify_all();
+        // Wait until every thread left is one that is running a job.
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        while state.threads > state.busy {
+            let timeout = deadline.saturating_duration_since(Instant::now());
+            if timeout.is_zero() {
+                break;
+            }
+            state = self
+                .shared
+                .exited
+                .wait_timeout(state, timeout)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        drop(state);
+        // Outside the lock: dropping a closure runs arbitrary destructors.
+        drop(unstarted);
+    }
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.shared.lock();
+        f.debug_struct("Pool")
+            .field("threads", &state.threads)
+            .field("busy", &state.busy)
+            .field("queued", &state.queue.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    const DEADLINE: Duration = Duration::from_secs(10);
+
+    /// Polls `cond` until it holds, failing the test after [`DEADLINE`].
+    fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + DEADLINE;
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn no_thread_before_the_first_job() {
+        let pool = Pool::new(4, Duration::from_secs(10));
+        assert_eq!(pool.threads(), 0);
+    }
+
+    #[test]
+    fn jobs_beyond_the_maximum_wait_for_a_thread() {
+        let pool = Pool::new(2, Duration::from_secs(10));
+        let (tx, rx) = mpsc::channel();
+        for i in 0..20 {
+            let tx = tx.clone();
+            pool.spawn(Box::new(move || tx.send(i).unwrap()));
+            assert!(pool.threads() <= 2);
+        }
+        let mut got: Vec<i32> = (0..20).map(|_| rx.recv_timeout(DEADLINE).unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn idle_threads_exit_after_keep_alive() {
+        let pool = Pool::new(4, Duration::from_millis(20));
+        let (tx, rx) = mpsc::channel();
+        pool.spawn(Box::new(move || tx.send(()).unwrap()));
+        rx.recv_timeout(DEADLINE).unwrap();
+        eventually("the idle thread to exit", || pool.threads() == 0);
+        // And the pool starts a fresh one for the next job.
+        let (tx, rx) = mpsc::channel();
+        pool.spawn(Box::new(move || tx.send(()).unwrap()));
+        rx.recv_timeout(DEADLINE).unwrap();
+    }
+
+    #[test]
+    fn drop_tells_idle_threads_to_exit_and_skips_unstarted_jobs() {
+        let pool = Pool::new(1, Duration::from_secs(60));
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        pool.spawn(Box::new(move || {
+            started_tx.send(()).unwrap();
+            let _ = release_rx.recv_timeout(DEADLINE);
+        }));
+        started_rx.recv_timeout(DEADLINE).unwrap();
+        // Queued behind the busy thread: never started, so dropped by the pool's drop.
+        let (ran_tx, ran_rx) = mpsc::channel::<()>();
+        pool.spawn(Box::new(move || ran_tx.send(()).unwrap()));
+        let shared = pool.shared.clone();
+        let before = Instant::now();
+        drop(pool); // must not wait for the busy thread
+        assert!(before.elapsed() < SHUTDOWN_GRACE);
+        assert!(ran_rx.recv_timeout(DEADLINE).is_err(), "unstarted job ran");
+        release_tx.send(()).unwrap();
+        eventually("the busy thread to exit", || shared.lock().threads == 0);
+    }
+}

@@ -1,0 +1,160 @@
+//! Feeds: multishot requests that serve every operation of one kind on a descriptor.
+//!
+//! - **Multishot accept** (`IORING_ACCEPT_MULTISHOT`, 5.19+): one SQE per listener, one CQE per
+//!   connection, for as long as the listener lives.
+//! - **Multishot receive** (`IORING_RECV_MULTISHOT`, 6.0+) into the provided-buffer ring: one SQE
+//!   per stream, one CQE per chunk received.
+//!
+//! A feed delivers into the descriptor's [`Stash`](crate::driver::fd::Stash) and wakes the tasks
+//! waiting there; operations served by a feed never have an SQE of their own, so dropping their
+//! future is trivially safe (nothing of theirs is in flight, and what was received stays stashed).
+//! The feed holds its descriptor weakly; when the descriptor closes, its feed is cancelled at the
+//! next park.
+//!
+//! A feed ends (a CQE without `IORING_CQE_F_MORE`) on cancellation, on an error, on end of stream,
+//! or when the buffer ring ran dry (`ENOBUFS`): the next operation that waits arms a new one. A
+//! kernel that does not know the multishot flag answers `EINVAL`: the driver then turns the feature
+//! off and every operation falls back to its own SQE.
+//!
+//! Back-pressure: a stream whose reader lags would otherwise make the stash grow without bound, so
+//! the receive feed is cancelled once [`STASH_LIMIT`] bytes wait; the next read that finds the
+//! stash empty re-arms it.
+
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::task::Context;
+
+use io_uring::{cqueue, opcode, types};
+
+use super::bufring;
+use super::lifecycle::Lifecycle;
+use super::Driver;
+use crate::driver::fd::{FeedHandle, SharedFd, WeakFd};
+use crate::driver::op::FeedKind;
+
+/// Stashed bytes above which a stream's receive feed is paused.
+const STASH_LIMIT: usize = 256 * 1024;
+
+/// Flags of the connections a multishot accept creates (as for the single-shot accept).
+const ACCEPT_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+
+impl Driver {
+    pub(super) fn feed_enabled(&self, kind: FeedKind) -> bool {
+        match kind {
+            FeedKind::Accept => self.multishot_accept,
+            FeedKind::Recv => self.multishot_recv,
+        }
+    }
+
+    /// Waits on `fd`'s stash, arming its feed first if none is armed.
+    pub(super) fn wait_feed(&mut self, fd: &SharedFd, kind: FeedKind, cx: &mut Context<'_>) {
+        let armed = fd.with_stash(|stash| {
+            if !stash.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                stash.waiters.push(cx.waker().clone());
+            }
+            stash.feed.is_some()
+        });
+        if armed {
+            return;
+        }
+        let key = self.ops.insert(Lifecycle::Feed {
+            fd: fd.downgrade(),
+            kind,
+        });
+        let target = types::Fd(fd.raw());
+        let sqe = match kind {
+            FeedKind::Accept => opcode::AcceptMulti::new(target).flags(ACCEPT_FLAGS).build(),
+            FeedKind::Recv => opcode::RecvMulti::new(target, bufring::GROUP).build(),
+        };
+        self.push(sqe.user_data(key));
+        self.in_flight += 1;
+        let closed = self.closed_feeds.clone();
+        fd.with_stash(|stash| stash.feed = Some(FeedHandle { key, closed }));
+    }
+
+    /// One CQE of feed `key` (`more`: the feed stays armed).
+    pub(super) fn on_feed_cqe(
+        &mut self,
+        key: u64,
+        fd: &WeakFd,
+        kind: FeedKind,
+        result: i32,
+        flags: u32,
+        more: bool,
+    ) {
+        crate::context::count(|c| c.uring_feed_cqes.inc());
+        let fd = fd.upgrade();
+        match kind {
+            FeedKind::Accept => self.on_accepted(fd.as_ref(), result),
+            FeedKind::Recv => self.on_received(fd.as_ref(), result, flags),
+        }
+        let Some(fd) = fd else { return };
+        let paused = more && kind == FeedKind::Recv && over_limit(&fd, key);
+        if paused {
+            self.cancel(key);
+        }
+        if !more || paused {
+            let waiters = fd.with_stash(|stash| {
+                if stash.feed.as_ref().is_some_and(|f| f.key == key) {
+                    stash.feed = None;
+                }
+                std::mem::take(&mut stash.waiters)
+            });
+            // Woken tasks take what is stashed, or arm a new feed.
+            waiters.into_iter().for_each(|w| w.wake());
+        }
+    }
+
+    fn on_accepted(&mut self, fd: Option<&SharedFd>, result: i32) {
+        if result >= 0 {
+            // SAFETY: a successful accept CQE carries a new descriptor that nobody else owns.
+            let conn = unsafe { OwnedFd::from_raw_fd(result) };
+            match fd {
+                Some(listener) => listener.stash_accepted(conn, None),
+                None => drop(conn), // the listener is gone: nobody will ever take it
+            }
+            return;
+        }
+        match -result {
+            libc::ECANCELED => {}
+            libc::EINVAL => self.multishot_accept = false, // kernel without multishot accept
+            errno => {
+                if let Some(listener) = fd {
+                    let err = std::io::Error::from_raw_os_error(errno);
+                    listener.with_stash(|stash| stash.end = Some(Err(err)));
+                }
+            }
+        }
+    }
+
+    fn on_received(&mut self, fd: Option<&SharedFd>, result: i32, flags: u32) {
+        if let Some(bid) = cqueue::buffer_select(flags) {
+            let bufring = self.bufring.as_mut().expect("a receive feed implies a bufring");
+            if let (Some(fd), Ok(n)) = (fd, usize::try_from(result)) {
+                fd.stash_bytes(bufring.data(bid, n));
+            }
+            bufring.recycle(bid);
+        }
+        let Some(fd) = fd else { return };
+        match result {
+            0 => fd.with_stash(|stash| stash.end = Some(Ok(0))),
+            1.. => {}
+            _ => match -result {
+                // Cancelled (closing or pausing) or out of buffers: nothing to report, the next
+                // read re-arms.
+                libc::ECANCELED | libc::ENOBUFS => {}
+                libc::EINVAL => self.multishot_recv = false,
+                errno => {
+                    let err = std::io::Error::from_raw_os_error(errno);
+                    fd.with_stash(|stash| stash.end = Some(Err(err)));
+                }
+            },
+        }
+    }
+}
+
+/// Whether `fd`'s stash is too full for its (still current) feed `key` to keep receiving.
+fn over_limit(fd: &SharedFd, key: u64) -> bool {
+    fd.with_stash(|stash| {
+        stash.feed.as_ref().is_some_and(|f| f.key == key) && stash.bytes.len() > STASH_LIMIT
+    })
+}

@@ -1,0 +1,532 @@
+//! Echo behaviour over TCP, UDP and Unix-domain sockets, on every compiled backend.
+//!
+//! Servers and clients are tasks on the same runtime, talking over loopback (127.0.0.1, ephemeral
+//! ports). Payloads come from a tiny deterministic generator, so a client can check every byte it
+//! gets back against what it sent without keeping a copy.
+
+use std::cell::Cell;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use runtime::io::{AsyncReadOwned, AsyncWriteOwned};
+use runtime::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
+use runtime::time::timeout;
+
+/// Upper bound for a whole test body: a hang becomes a failure instead of a stuck `cargo test`.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Clients in the concurrency test.
+const CLIENTS: usize = 500;
+
+/// Largest payload a client sends (sizes are uniform in 1 B..=256 KiB: about 64 MB in all, each way).
+const MAX_PAYLOAD: usize = 256 * 1024;
+
+// --- deterministic payloads ------------------------------------------------------------------
+
+/// xorshift64: a tiny, fast, deterministic pseudo-random generator (never seeded with 0).
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number in `1..=max`.
+    fn between_1_and(&mut self, max: usize) -> usize {
+        1 + (self.next() % max as u64) as usize
+    }
+}
+
+/// Payload bytes `offset..offset + out.len()` of the stream identified by `seed`: byte `p` is byte
+/// `p % 8` of a hash of `(seed, p / 8)`, so any stretch can be produced on its own.
+fn fill_payload(seed: u64, offset: usize, out: &mut [u8]) {
+    let mut pos = offset;
+    let mut i = 0;
+    while i < out.len() {
+        let word = mix(seed ^ ((pos / 8) as u64).wrapping_mul(0xff51_afd7_ed55_8ccd)).to_le_bytes();
+        let start = pos % 8;
+        let take = (8 - start).min(out.len() - i);
+        out[i..i + take].copy_from_slice(&word[start..start + take]);
+        i += take;
+        pos += take;
+    }
+}
+
+/// The splitmix64 finaliser: scrambles the bits of `x`.
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// `len` payload bytes of stream `seed`, from its start.
+fn payload(seed: u64, len: usize) -> Vec<u8> {
+    let mut v = vec![0; len];
+    fill_payload(seed, 0, &mut v);
+    v
+}
+
+// --- helpers -----------------------------------------------------------------------------------
+
+/// Echoes everything until end of stream or an error (the server side of most tests).
+async fn echo(mut stream: impl AsyncReadOwned + AsyncWriteOwned) -> io::Result<u64> {
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut total = 0;
+    loop {
+        let (res, data) = stream.read(buf).await;
+        if res? == 0 {
+            return Ok(total);
+        }
+        let (res, data) = stream.write_all(data).await;
+        res?;
+        total += data.len() as u64;
+        buf = data;
+    }
+}
+
+/// Reads until end of stream.
+async fn read_to_end(mut stream: impl AsyncReadOwned) -> io::Result<Vec<u8>> {
+    let mut all = Vec::new();
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        let (res, data) = stream.read(buf).await;
+        if res? == 0 {
+            return Ok(all);
+        }
+        all.extend_from_slice(&data);
+        buf = data;
+    }
+}
+
+/// A listener on an ephemeral loopback port, and its address.
+fn listen() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+/// Accepts `count` connections and echoes each in its own task.
+async fn echo_server(listener: TcpListener, count: usize) -> io::Result<()> {
+    for _ in 0..count {
+        let (stream, _) = listener.accept().await?;
+        runtime::spawn(echo(stream));
+    }
+    Ok(())
+}
+
+/// Sends `len` payload bytes of stream `seed` from one task while reading the echo in another,
+/// checking every byte, then half-closes and expects end of stream after exactly `len` bytes.
+async fn checked_echo_client(addr: SocketAddr, seed: u64, len: usize) -> io::Result<()> {
+    let stream = TcpStream::connect(addr).await?;
+    let (reader, writer) = stream.into_split();
+
+    // Write in random-sized chunks; dropping the write half at the end sends FIN.
+    let sender = runtime::spawn(async move {
+        let mut rng = Rng::new(seed ^ 0x5eed);
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let mut sent = 0;
+        while sent < len {
+            let n = rng.between_1_and(64 * 1024).min(len - sent);
+            buf.resize(n, 0);
+            fill_payload(seed, sent, &mut buf);
+            let (res, b) = writer.write_all(buf).await;
+            res?;
+            buf = b;
+            sent += n;
+        }
+        drop(writer);
+        io::Result::Ok(())
+    });
+
+    let mut expected = vec![0; 32 * 1024];
+    let mut buf = Vec::with_capacity(32 * 1024);
+    let mut received = 0;
+    loop {
+        let (res, data) = reader.read(buf).await;
+        let n = res?;
+        if n == 0 {
+            break;
+        }
+        assert!(
+            received + n <= len,
+            "client {seed}: more bytes came back than were sent"
+        );
+        fill_payload(seed, received, &mut expected[..n]);
+        if data[..n] != expected[..n] {
+            let at = (0..n).find(|&i| data[i] != expected[i]).unwrap();
+            panic!("client {seed}: byte {} of {len} differs", received + at);
+        }
+        received += n;
+        buf = data;
+    }
+    assert_eq!(received, len, "client {seed}: echo ended early");
+    sender.await??;
+    Ok(())
+}
+
+/// Sets `SO_LINGER` to zero seconds: closing the socket then sends a reset instead of a FIN.
+fn set_linger_zero(fd: &impl AsRawFd) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: `linger` is a valid `struct linger` that outlives the call, and its size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "setsockopt(SO_LINGER): {}",
+        io::Error::last_os_error()
+    );
+}
+
+/// One small echo round trip on an open connection.
+async fn round_trip(stream: &TcpStream, message: &'static [u8]) {
+    let (res, _) = stream.write_all(message).await;
+    res.unwrap();
+    let (res, back) = stream.read_exact(vec![0; message.len()]).await;
+    res.unwrap();
+    assert_eq!(back, message);
+}
+
+// --- TCP -----------------------------------------------------------------------------------------
+
+#[runtime::test]
+async fn five_hundred_clients_get_every_byte_back() {
+    let started = Instant::now();
+    timeout(LIMIT, async {
+        let (listener, addr) = listen();
+        let server = runtime::spawn(echo_server(listener, CLIENTS));
+        let mut rng = Rng::new(2024);
+        let clients: Vec<_> = (0..CLIENTS as u64)
+            .map(|seed| {
+                let len = rng.between_1_and(MAX_PAYLOAD);
+                (len, runtime::spawn(checked_echo_client(addr, seed, len)))
+            })
+            .collect();
+        let mut total = 0;
+        for (seed, (len, client)) in clients.into_iter().enumerate() {
+            client
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("client {seed}: {e}"));
+            total += len;
+        }
+        server.await.unwrap().unwrap();
+        println!(
+            "{CLIENTS} clients echoed {total} bytes in {:?}",
+            started.elapsed()
+        );
+    })
+    .await
+    .expect("the echo test did not finish in time");
+}
+
+#[runtime::test]
+async fn half_close_lets_the_server_reply_after_eof() {
+    let (listener, addr) = listen();
+    let server = runtime::spawn(async move {
+        let (stream, _) = listener.accept().await?;
+        // Read the whole request: it ends when the client shuts its write side down.
+        let request = read_to_end(&stream).await?;
+        // The connection is half-open: this side can still write.
+        let reply = format!("got {} bytes", request.len());
+        let (res, _) = stream.write_all(reply).await;
+        res?;
+        io::Result::Ok(request)
+    });
+
+    let client = TcpStream::connect(addr).await.unwrap();
+    let (res, _) = client.write_all(payload(1, 100_000)).await;
+    res.unwrap();
+    client.shutdown(Shutdown::Write).unwrap();
+    let reply = read_to_end(&client).await.unwrap();
+    assert_eq!(reply, b"got 100000 bytes");
+    assert_eq!(server.await.unwrap().unwrap(), payload(1, 100_000));
+}
+
+#[runtime::test]
+async fn a_reset_peer_fails_only_its_own_connection() {
+    timeout(LIMIT, async {
+        let (listener, addr) = listen();
+        let listener = Rc::new(listener);
+
+        // Connection 1: the server writes to it without end; the client resets it mid-stream.
+        let writer_conn = {
+            let listener = listener.clone();
+            runtime::spawn(async move {
+                let (stream, _) = listener.accept().await?;
+                let mut chunk = vec![7u8; 64 * 1024];
+                // Bounded: ~6 GB would be needed to get this far without an error.
+                for _ in 0..100_000 {
+                    let (res, c) = stream.write(chunk).await;
+                    chunk = c;
+                    res?;
+                }
+                io::Result::Ok(())
+            })
+        };
+        let victim = TcpStream::connect(addr).await.unwrap();
+        // One byte back proves the server is writing; then reset while it still is.
+        let (res, _) = victim.read_exact(vec![0; 1]).await;
+        res.unwrap();
+        set_linger_zero(&victim);
+        drop(victim);
+        let err = writer_conn
+            .await
+            .unwrap()
+            .expect_err("writing to a reset peer must fail");
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+            ),
+            "unexpected error for a reset peer: {err}"
+        );
+
+        // Connection 2: the server is reading when the client resets it.
+        let reader_conn = {
+            let listener = listener.clone();
+            runtime::spawn(async move {
+                let (stream, _) = listener.accept().await?;
+                let (res, _) = stream.write_all(b"ready".as_slice()).await;
+                res?;
+                let (res, _) = stream.read(Vec::with_capacity(64)).await;
+                res
+            })
+        };
+        let victim = TcpStream::connect(addr).await.unwrap();
+        let (res, _) = victim.read_exact(vec![0; 5]).await;
+        res.unwrap();
+        set_linger_zero(&victim);
+        drop(victim);
+        let err = reader_conn
+            .await
+            .unwrap()
+            .expect_err("reading from a reset peer must fail");
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
+
+        // Other connections, old and new, keep working.
+        let server = {
+            let listener = listener.clone();
+            runtime::spawn(async move {
+                for _ in 0..2 {
+                    let (stream, _) = listener.accept().await?;
+                    runtime::spawn(echo(stream));
+                }
+                io::Result::Ok(())
+            })
+        };
+        let first = TcpStream::connect(addr).await.unwrap();
+        round_trip(&first, b"still").await;
+        let second = TcpStream::connect(addr).await.unwrap();
+        round_trip(&second, b"working").await;
+        round_trip(&first, b"both").await;
+        server.await.unwrap().unwrap();
+    })
+    .await
+    .expect("the reset test did not finish in time");
+}
+
+#[runtime::test]
+async fn split_halves_work_from_two_tasks() {
+    let (listener, addr) = listen();
+    let server = runtime::spawn(echo_server(listener, 1));
+    let len = 1024 * 1024;
+    checked_echo_client(addr, 77, len).await.unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[runtime::test]
+async fn split_halves_reunite() {
+    let (listener, addr) = listen();
+    let server = runtime::spawn(echo_server(listener, 2));
+    let a = TcpStream::connect(addr).await.unwrap();
+    let b = TcpStream::connect(addr).await.unwrap();
+    let (a_read, a_write) = a.into_split();
+    let (b_read, b_write) = b.into_split();
+    // Halves of different streams stay apart...
+    let (a_read, b_write) = a_read
+        .reunite(b_write)
+        .expect_err("halves of different streams");
+    // ...matching ones give the stream back, still open (no shutdown happened).
+    let a = a_read.reunite(a_write).unwrap();
+    let b = b_read.reunite(b_write).unwrap();
+    round_trip(&a, b"reunited").await;
+    round_trip(&b, b"too").await;
+    server.await.unwrap().unwrap();
+}
+
+// --- UDP -----------------------------------------------------------------------------------------
+
+#[runtime::test]
+async fn udp_send_to_and_recv_from() {
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    // One datagram in flight at a time: loopback does not lose them unless a buffer overflows.
+    for i in 0..20u64 {
+        let len = 1 + (i as usize * 997) % 8000;
+        let (res, _) = a.send_to(payload(i, len), b_addr).await;
+        assert_eq!(res.unwrap(), len);
+
+        let (res, got) = b.recv_from(Vec::with_capacity(9000)).await;
+        let (n, from) = res.unwrap();
+        assert_eq!((n, from), (len, a_addr));
+        assert_eq!(got, payload(i, len));
+
+        // Echo it back to where it came from.
+        let (res, _) = b.send_to(got, from).await;
+        assert_eq!(res.unwrap(), len);
+        let (res, back) = a.recv_from(Vec::with_capacity(9000)).await;
+        assert_eq!(res.unwrap(), (len, b_addr));
+        assert_eq!(back, payload(i, len));
+    }
+}
+
+#[runtime::test]
+async fn udp_truncates_a_datagram_larger_than_the_buffer() {
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b_addr = b.local_addr().unwrap();
+    let (res, _) = a.send_to(payload(5, 100), b_addr).await;
+    res.unwrap();
+    let (res, _) = a.send_to(b"next".as_slice(), b_addr).await;
+    res.unwrap();
+    let (res, got) = b.recv_from(Vec::with_capacity(10)).await;
+    assert_eq!(res.unwrap().0, 10);
+    assert_eq!(got, payload(5, 10));
+    // The rest of the first datagram is gone; the next one arrives whole.
+    let (res, got) = b.recv_from(Vec::with_capacity(64)).await;
+    res.unwrap();
+    assert_eq!(got, b"next");
+}
+
+#[runtime::test]
+async fn udp_connected_send_and_recv() {
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    a.connect(b_addr).unwrap();
+    b.connect(a_addr).unwrap();
+    assert_eq!(a.peer_addr().unwrap(), b_addr);
+    for i in 0..10u64 {
+        let (res, _) = a.send(payload(i, 512)).await;
+        assert_eq!(res.unwrap(), 512);
+        let (res, got) = b.recv(Vec::with_capacity(1024)).await;
+        assert_eq!(res.unwrap(), 512);
+        let (res, _) = b.send(got).await;
+        res.unwrap();
+        let (res, back) = a.recv(Vec::with_capacity(1024)).await;
+        assert_eq!(res.unwrap(), 512);
+        assert_eq!(back, payload(i, 512));
+    }
+}
+
+// --- Unix-domain sockets -------------------------------------------------------------------------
+
+/// A socket path unique to this process and call, removed when dropped.
+struct TempSocketPath(std::path::PathBuf);
+
+impl TempSocketPath {
+    fn new() -> TempSocketPath {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("runtime-echo-test-{}-{n}.sock", std::process::id());
+        let path = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_file(&path);
+        TempSocketPath(path)
+    }
+}
+
+impl Drop for TempSocketPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[runtime::test]
+async fn unix_listener_and_stream_echo() {
+    let path = TempSocketPath::new();
+    let listener = UnixListener::bind(&path.0).unwrap();
+    assert_eq!(
+        listener.local_addr().unwrap().as_pathname(),
+        Some(path.0.as_path())
+    );
+    let server = runtime::spawn(async move {
+        let (stream, peer) = listener.accept().await?;
+        assert!(peer.is_unnamed(), "the client did not bind a path");
+        echo(stream).await
+    });
+    let client = UnixStream::connect(&path.0).await.unwrap();
+    let data = payload(9, 300_000);
+    let (client_read, client_write) = client.into_split();
+    let sender = runtime::spawn(async move {
+        let (res, _) = client_write.write_all(payload(9, 300_000)).await;
+        res
+        // dropping the write half shuts it down: the server sees end of stream
+    });
+    let back = read_to_end(client_read).await.unwrap();
+    sender.await.unwrap().unwrap();
+    assert!(back == data, "the Unix echo differs");
+    assert_eq!(server.await.unwrap().unwrap(), 300_000);
+}
+
+#[runtime::test]
+async fn unix_pair_talks_both_ways() {
+    let (left, right) = UnixStream::pair().unwrap();
+    let (res, _) = left.write_all(b"ping".as_slice()).await;
+    res.unwrap();
+    let (res, got) = right.read_exact(vec![0; 4]).await;
+    res.unwrap();
+    assert_eq!(got, b"ping");
+    let (res, _) = right.write_all(b"pong".as_slice()).await;
+    res.unwrap();
+    let (res, got) = left.read_exact(vec![0; 4]).await;
+    res.unwrap();
+    assert_eq!(got, b"pong");
+
+    // Shutting one direction down is end of stream for the other side only.
+    left.shutdown(Shutdown::Write).unwrap();
+    let (res, _) = right.read(Vec::with_capacity(8)).await;
+    assert_eq!(res.unwrap(), 0);
+    let (res, _) = right.write_all(b"still open".as_slice()).await;
+    res.unwrap();
+    let (res, got) = left.read_exact(vec![0; 10]).await;
+    res.unwrap();
+    assert_eq!(got, b"still open");
+
+    // A pair also works across tasks.
+    let counter = Rc::new(Cell::new(0));
+    let seen = counter.clone();
+    let reader = runtime::spawn(async move {
+        let all = read_to_end(&left).await.unwrap();
+        seen.set(all.len());
+    });
+    let (res, _) = right.write_all(payload(3, 50_000)).await;
+    res.unwrap();
+    drop(right);
+    reader.await.unwrap();
+    assert_eq!(counter.get(), 50_000);
+}
