@@ -1,3 +1,375 @@
-//! (being written)
+//! TCP echo benchmark: one echo server per runtime, driven by the `loadgen` crate.
+//!
+//! ```text
+//! cargo bench --bench echo                  # 4 scenarios × 6 servers, 5 interleaved repetitions
+//! BENCH_QUICK=1 cargo bench --bench echo    # short runs, 3 repetitions
+//! cargo bench --bench echo -- "64 B × 100"  # one scenario
+//! ECHO_SECS=2 cargo bench --bench echo      # longer runs (default 0.5 s, quick 0.15 s)
+//! ```
+//!
+//! Set-up, the same for every server:
+//! - the server runs on one thread pinned to core 0 (tokio `multi_thread(1)`: its one worker);
+//! - the load generator (one thread, raw epoll, every byte verified) runs pinned to core 1, with
+//!   `C` connections each keeping one message of `S` bytes in flight (ping-pong), for a fixed time;
+//! - the server measures itself over the steady part of the run (see `echo/meter.rs`): CPU time of
+//!   its thread from `getrusage(RUSAGE_THREAD)`, and for this project's runtime the syscall
+//!   counters of `runtime::stats()`.
+//!
+//! Reported per (scenario, server): echoed messages per second and p99 latency as the client saw
+//! them (medians of the repetitions), server CPU per message (user and system), syscalls and
+//! `io_uring_enter` per message, and the load generator's own CPU per message (if it nears the
+//! server's, the client is the bottleneck). Per-message costs pool all repetitions (see [`Row`]).
+//! Ratios divide by tokio `current_thread`'s figure.
 
-fn main() {}
+mod common;
+
+#[path = "echo/meter.rs"]
+mod meter;
+#[path = "echo/on_monoio.rs"]
+mod on_monoio;
+#[path = "echo/on_runtime.rs"]
+mod on_runtime;
+#[path = "echo/on_tokio.rs"]
+mod on_tokio;
+#[path = "echo/server.rs"]
+mod server;
+
+use std::time::Duration;
+
+use common::contender::Contender;
+use common::{interleave, rate, ratio, seconds, sys, Settings, Spread, Table};
+use runtime::Backend;
+
+/// Every server's read buffer: room for the largest message.
+pub const BUFFER: usize = 16 * 1024;
+
+/// The load generator's core.
+const CLIENT_CORE: usize = 1;
+
+/// `payload` bytes per message, `conns` connections, one message in flight on each.
+#[derive(Debug, Clone, Copy)]
+struct Scenario {
+    payload: usize,
+    conns: usize,
+}
+
+const SCENARIOS: [Scenario; 4] = [
+    Scenario {
+        payload: 64,
+        conns: 1,
+    },
+    Scenario {
+        payload: 64,
+        conns: 100,
+    },
+    Scenario {
+        payload: 1024,
+        conns: 1000,
+    },
+    Scenario {
+        payload: 16 * 1024,
+        conns: 50,
+    },
+];
+
+impl Scenario {
+    fn name(self) -> String {
+        let size = if self.payload >= 1024 {
+            format!("{} KiB", self.payload / 1024)
+        } else {
+            format!("{} B", self.payload)
+        };
+        format!("{size} × {}", self.conns)
+    }
+}
+
+/// One repetition of one (scenario, server) pair.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    msgs_per_sec: f64,
+    /// Seconds.
+    p99: f64,
+    /// Server thread CPU seconds in its window, and the messages it echoed in that window.
+    server_user: f64,
+    server_sys: f64,
+    server_msgs: f64,
+    /// This project's runtime only: its counters over the same window.
+    stats: Option<runtime::Stats>,
+    /// Load generator CPU seconds (user + system) and the messages of its run.
+    client_cpu: f64,
+    client_msgs: f64,
+}
+
+fn measure(contender: Contender, scenario: Scenario, run_for: Duration) -> Result<Sample, String> {
+    let server = server::start(contender, scenario.conns)?;
+    let config = loadgen::Config {
+        addr: server.addr,
+        connections: scenario.conns,
+        payload: scenario.payload,
+        depth: 1,
+        limit: loadgen::Limit::Duration(run_for),
+    };
+    let report = match loadgen::run(&config) {
+        Ok(report) => report,
+        Err(e) => {
+            server.abandon();
+            return Err(format!("load generator: {e}"));
+        }
+    };
+    let measured = server.finish(Duration::from_secs(30))?;
+    if report.errors > 0 {
+        return Err(format!("{} echo errors", report.errors));
+    }
+    let server_msgs = measured.bytes as f64 / scenario.payload as f64;
+    if server_msgs < 1.0 {
+        return Err("no message echoed during the measured window".into());
+    }
+    Ok(Sample {
+        msgs_per_sec: report.messages_per_sec(),
+        p99: report.p99.as_secs_f64(),
+        server_user: measured.cpu.user.as_secs_f64(),
+        server_sys: measured.cpu.sys.as_secs_f64(),
+        server_msgs,
+        stats: measured.stats,
+        client_cpu: (report.client_user_cpu + report.client_sys_cpu).as_secs_f64(),
+        client_msgs: report.messages as f64,
+    })
+}
+
+/// One server's results in one scenario.
+///
+/// Rates and latencies are medians of the repetitions. Per-message costs are *pooled*: the total
+/// over all repetitions divided by all their messages. The kernel splits a thread's CPU time into
+/// user and system by sampling at each timer tick, so a single half-second run holds too few ticks
+/// for a stable split; pooling the repetitions multiplies the ticks.
+#[derive(Debug, Clone)]
+struct Row {
+    rate: Spread,
+    p99: f64,
+    /// Server CPU seconds per message, user and system.
+    user: f64,
+    sys: f64,
+    /// Load generator CPU seconds per message.
+    client: f64,
+    /// Every counter summed over the repetitions, and the messages they cover.
+    totals: Option<(runtime::Stats, f64)>,
+}
+
+impl Row {
+    fn of(samples: &[Sample]) -> Row {
+        let sum = |f: &dyn Fn(&Sample) -> f64| samples.iter().map(f).sum::<f64>();
+        let server_msgs = sum(&|s| s.server_msgs);
+        let totals = samples.iter().try_fold(
+            (runtime::Stats::default(), 0.0),
+            |(total, msgs), s| -> Option<(runtime::Stats, f64)> {
+                Some((add_stats(total, s.stats?), msgs + s.server_msgs))
+            },
+        );
+        Row {
+            rate: Spread::of(samples.iter().map(|s| s.msgs_per_sec)).expect("at least one sample"),
+            p99: Spread::of(samples.iter().map(|s| s.p99)).map_or(f64::NAN, |s| s.median),
+            user: sum(&|s| s.server_user) / server_msgs,
+            sys: sum(&|s| s.server_sys) / server_msgs,
+            client: sum(&|s| s.client_cpu) / sum(&|s| s.client_msgs),
+            totals,
+        }
+    }
+
+    /// A counter (or sum of counters) per echoed message, for this project's runtime.
+    fn per_msg(&self, pick: impl Fn(&runtime::Stats) -> u64) -> Option<f64> {
+        self.totals
+            .as_ref()
+            .map(|(stats, msgs)| pick(stats) as f64 / msgs)
+    }
+
+    fn syscalls(&self) -> Option<f64> {
+        self.per_msg(|s| s.syscalls())
+    }
+
+    fn enters(&self) -> Option<f64> {
+        self.per_msg(|s| s.uring_enter)
+    }
+}
+
+/// `a + b`, counter by counter (`Stats` offers only subtraction, which wraps: `a - (0 - b)`).
+fn add_stats(a: runtime::Stats, b: runtime::Stats) -> runtime::Stats {
+    a - (runtime::Stats::default() - b)
+}
+
+fn micros(s: f64) -> String {
+    format!("{:.2}", s * 1e6)
+}
+
+fn per_msg(v: Option<f64>) -> String {
+    v.map_or("–".to_string(), |v| format!("{v:.3}"))
+}
+
+fn main() {
+    let settings = Settings::from_env(5);
+    let run_for = Duration::from_secs_f64(
+        std::env::var("ECHO_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(settings.pick(0.5, 0.15)),
+    );
+    sys::raise_fd_limit();
+    let pinned = sys::pin_to_core(CLIENT_CORE);
+    println!("## Echo\n\n{}", settings.describe());
+    println!(
+        "server on core {}, load generator on core {CLIENT_CORE}{}, {run_for:?} per run, depth 1\n",
+        server::SERVER_CORE,
+        if pinned {
+            ""
+        } else {
+            " (pinning failed: threads float)"
+        },
+    );
+
+    let contenders = Contender::ALL;
+    let mut targets: Vec<(Scenario, Vec<Result<Row, String>>)> = Vec::new();
+    for scenario in SCENARIOS {
+        if !settings.wants(&scenario.name()) {
+            continue;
+        }
+        let outcomes = interleave(&contenders, settings.reps, |&c| {
+            measure(c, scenario, run_for)
+        });
+        let rows: Vec<Result<Row, String>> = outcomes
+            .into_iter()
+            .map(|o| o.map(|s| Row::of(&s)))
+            .collect();
+        print_scenario(scenario, &contenders, &rows);
+        targets.push((scenario, rows));
+    }
+    print_targets(&contenders, &targets);
+}
+
+fn baseline<'a>(contenders: &[Contender], rows: &'a [Result<Row, String>]) -> Option<&'a Row> {
+    let i = contenders.iter().position(|c| c.is_baseline())?;
+    rows[i].as_ref().ok()
+}
+
+fn print_scenario(scenario: Scenario, contenders: &[Contender], rows: &[Result<Row, String>]) {
+    let base = baseline(contenders, rows);
+    println!("### {}\n", scenario.name());
+    let mut table = Table::new(&[
+        "server",
+        "msgs/s median (min–max)",
+        "vs tokio ct",
+        "p99",
+        "server CPU µs/msg user+sys",
+        "user vs tokio ct",
+        "syscalls/msg",
+        "io_uring_enter/msg",
+        "client CPU µs/msg",
+    ]);
+    for (c, row) in contenders.iter().zip(rows) {
+        match row {
+            Ok(r) => table.row(vec![
+                c.label().to_string(),
+                r.rate.show(rate),
+                ratio(r.rate.median, base.map(|b| b.rate.median)),
+                seconds(r.p99),
+                format!("{}+{}", micros(r.user), micros(r.sys)),
+                ratio(r.user, base.map(|b| b.user)),
+                per_msg(r.syscalls()),
+                per_msg(r.enters()),
+                micros(r.client),
+            ]),
+            Err(reason) => table.unavailable(c.label(), reason),
+        }
+    }
+    println!("{}", table.render());
+
+    // Where this project's syscalls go, counter by counter.
+    let mut mix = Table::new(&["server", "per echoed message (all repetitions)"]);
+    for (c, row) in contenders.iter().zip(rows) {
+        if let Ok(Row {
+            totals: Some((stats, msgs)),
+            ..
+        }) = row
+        {
+            let parts: Vec<String> = stats
+                .fields()
+                .into_iter()
+                .filter(|&(_, v)| v > 0)
+                .map(|(name, v)| format!("{name} {:.3}", v as f64 / msgs))
+                .collect();
+            mix.row(vec![c.label().to_string(), parts.join(", ")]);
+        }
+    }
+    println!("{}", mix.render());
+}
+
+/// The issue's targets, checked against this run.
+fn print_targets(contenders: &[Contender], results: &[(Scenario, Vec<Result<Row, String>>)]) {
+    let find = |c: Contender, rows: &[Result<Row, String>]| -> Option<Row> {
+        let i = contenders.iter().position(|&x| x == c)?;
+        rows[i].as_ref().ok().cloned()
+    };
+    let epoll = Contender::Runtime(Backend::Epoll);
+    let uring = Contender::Runtime(Backend::IoUring);
+    println!("### Targets\n");
+    let mut table = Table::new(&["target", "measured", "met"]);
+    let mut check = |what: String, measured: Option<f64>, limit: f64, at_most: bool| {
+        let (text, met) = match measured {
+            Some(v) if v.is_finite() => (
+                format!("{v:.3}"),
+                if (at_most && v <= limit) || (!at_most && v >= limit) {
+                    "yes"
+                } else {
+                    "no"
+                },
+            ),
+            _ => ("n/a".to_string(), "n/a"),
+        };
+        table.row(vec![what, text, met.to_string()]);
+    };
+    for (scenario, rows) in results {
+        let base = baseline(contenders, rows);
+        if scenario.payload == 64 && scenario.conns == 100 {
+            let e = find(epoll, rows);
+            let u = find(uring, rows);
+            check(
+                "64 B × 100, epoll: syscalls/msg ≤ 2.01".into(),
+                e.as_ref().and_then(|r| r.syscalls()),
+                2.01,
+                true,
+            );
+            check(
+                "64 B × 100, io_uring: io_uring_enter/msg ≤ 0.02".into(),
+                u.as_ref().and_then(|r| r.enters()),
+                0.02,
+                true,
+            );
+            check(
+                "64 B × 100, epoll: user CPU/msg ≤ 0.6× tokio ct".into(),
+                e.zip(base).map(|(r, b)| r.user / b.user),
+                0.6,
+                true,
+            );
+            check(
+                "64 B × 100, io_uring: user CPU/msg ≤ 0.35× tokio ct".into(),
+                u.zip(base).map(|(r, b)| r.user / b.user),
+                0.35,
+                true,
+            );
+        }
+        for c in [epoll, uring] {
+            // "Never below tokio beyond noise": the best repetition must reach tokio's median.
+            check(
+                format!(
+                    "{}, {}: best msgs/s ≥ tokio ct median (median ratio in the table)",
+                    scenario.name(),
+                    c.label()
+                ),
+                find(c, rows)
+                    .zip(base)
+                    .map(|(r, b)| r.rate.max / b.rate.median),
+                1.0,
+                false,
+            );
+        }
+    }
+    println!("{}", table.render());
+}

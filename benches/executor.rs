@@ -12,6 +12,10 @@
 //! median by tokio `current_thread`'s, so below 1.00× is faster than tokio. Each repetition builds
 //! a fresh runtime; the clock runs inside `block_on`, so building it is not measured.
 
+// Each `on_*` module compiles `executor/workloads.rs` for its own runtime: loading one file as
+// several modules is the point here, not a mistake.
+#![allow(clippy::duplicate_mod)]
+
 mod common;
 
 #[path = "executor/on_monoio.rs"]

@@ -59,7 +59,10 @@ impl Room {
         }
         for id in too_slow {
             if let Some(member) = self.remove(id) {
-                eprintln!("chat: {} disconnected: too slow (queue of {QUEUE} lines full)", member.addr);
+                eprintln!(
+                    "chat: {} disconnected: too slow (queue of {QUEUE} lines full)",
+                    member.addr
+                );
                 let notice = format!("* {} was disconnected: too slow\n", member.addr);
                 self.broadcast(None, &notice);
             }
@@ -148,7 +151,10 @@ async fn read_lines(room: &Room, id: u64, addr: SocketAddr, stream: &TcpStream) 
         buf = b;
         while let Some(end) = pending.iter().position(|&c| c == b'\n') {
             let line = String::from_utf8_lossy(&pending[..end]);
-            room.broadcast(Some(id), &format!("[{addr}] {}\n", line.trim_end_matches('\r')));
+            room.broadcast(
+                Some(id),
+                &format!("[{addr}] {}\n", line.trim_end_matches('\r')),
+            );
             pending.drain(..=end);
         }
         if pending.len() > MAX_LINE {

@@ -69,6 +69,8 @@ pub struct Setup {
     pub kernel: String,
     /// CPUs this process may use.
     pub cpus: usize,
+    /// The 1-minute load average when the run started: other work on the machine shows here.
+    pub load: String,
     /// (server CPU, load-generator CPU) when the threads were pinned.
     pub pinned: Option<(usize, usize)>,
     /// Durations and repetitions.
@@ -84,6 +86,7 @@ pub struct Setup {
 fn main() -> ExitCode {
     let options = args::parse();
     let plan = Plan::new(options.quick);
+    let load = load_average();
 
     // Server threads on the first allowed CPU, the load generator on the second: the server's
     // CPU time is then its own, and the two never fight over one core.
@@ -116,7 +119,10 @@ fn main() -> ExitCode {
 
     let file = options.scenarios.iter().find_map(|s| match s.workload {
         Workload::FileReads { file_size, .. } => {
-            eprintln!("compare: writing a {} file to read", scenarios::bytes(file_size));
+            eprintln!(
+                "compare: writing a {} file to read",
+                scenarios::bytes(file_size)
+            );
             Some(TempFile::create(file_size).map_err(|e| format!("cannot create the file: {e}")))
         }
         Workload::Echo { .. } => None,
@@ -126,6 +132,7 @@ fn main() -> ExitCode {
     let setup = Setup {
         kernel: kernel_release(),
         cpus: allowed.len(),
+        load,
         pinned,
         plan,
         quick: options.quick,
@@ -162,6 +169,14 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The 1-minute load average, as `/proc/loadavg` gives it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The running kernel's release, e.g. `6.8.0-45-generic`.

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example echo                       # 127.0.0.1:8080, backend chosen by Auto
 //! cargo run --release --example echo -- --addr 127.0.0.1:9000 --upper
+//! cargo run --release --example echo -- --stats           # counters per second on stderr
 //! RUNTIME_BACKEND=epoll cargo run --release --example echo # pin a backend
 //! nc 127.0.0.1 8080
 //! ```
@@ -19,20 +20,24 @@ use runtime::net::{TcpListener, TcpStream};
 struct Options {
     addr: String,
     upper: bool,
+    /// Print the runtime's counters (per-second deltas) to stderr.
+    stats: bool,
 }
 
 fn parse_args() -> Options {
     let mut opts = Options {
         addr: "127.0.0.1:8080".into(),
         upper: false,
+        stats: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--addr" => opts.addr = args.next().expect("--addr needs a value"),
             "--upper" => opts.upper = true,
+            "--stats" => opts.stats = true,
             "-h" | "--help" => {
-                println!("usage: echo [--addr HOST:PORT] [--upper]");
+                println!("usage: echo [--addr HOST:PORT] [--upper] [--stats]");
                 std::process::exit(0);
             }
             other => {
@@ -50,6 +55,9 @@ async fn main() -> io::Result<()> {
     let listener = TcpListener::bind(&opts.addr)?;
     println!("listening on {}", listener.local_addr()?);
     io::stdout().flush()?;
+    if opts.stats {
+        runtime::spawn(print_stats());
+    }
     loop {
         match listener.accept().await {
             Ok((stream, _peer)) => {
@@ -61,6 +69,24 @@ async fn main() -> io::Result<()> {
             }
             Err(e) => eprintln!("echo: accept: {e}"),
         }
+    }
+}
+
+/// Every second, the counters of the last second on one line of stderr (only non-zero ones).
+async fn print_stats() {
+    let mut last = runtime::stats();
+    loop {
+        runtime::time::sleep(Duration::from_secs(1)).await;
+        let now = runtime::stats();
+        let delta = now - last;
+        last = now;
+        let fields: Vec<String> = delta
+            .fields()
+            .into_iter()
+            .filter(|&(_, v)| v != 0)
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        eprintln!("stats: {} syscalls={}", fields.join(" "), delta.syscalls());
     }
 }
 

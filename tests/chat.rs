@@ -23,7 +23,12 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} ({e}): build the examples first", exe.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}): build the examples first",
+                    exe.display()
+                )
+            });
         let mut first = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first)
@@ -170,7 +175,10 @@ fn a_client_that_stops_reading_is_disconnected_and_the_room_goes_on() {
         sent += 1;
     }
     let lines = watcher.join().unwrap();
-    assert!(seen.load(Ordering::SeqCst), "still connected after {sent} lines");
+    assert!(
+        seen.load(Ordering::SeqCst),
+        "still connected after {sent} lines"
+    );
 
     // The room still works for the others.
     talker.say("still here");

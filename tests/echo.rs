@@ -5,6 +5,7 @@
 //! gets back against what it sent without keeping a copy.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use runtime::io::{AsyncReadOwned, AsyncWriteOwned};
 use runtime::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
 use runtime::time::timeout;
+use runtime::JoinHandle;
 
 /// Upper bound for a whole test body: a hang becomes a failure instead of a stuck `cargo test`.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -212,8 +214,35 @@ async fn round_trip(stream: &TcpStream, message: &'static [u8]) {
 
 // --- TCP -----------------------------------------------------------------------------------------
 
+/// Makes sure this process may open `needed` descriptors, raising the soft `RLIMIT_NOFILE` up to
+/// the hard limit if it is lower (some systems default to 1024).
+fn ensure_fd_limit(needed: libc::rlim_t) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for the kernel to fill in.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
+    if limit.rlim_cur >= needed {
+        return;
+    }
+    assert!(
+        limit.rlim_max >= needed,
+        "this test needs {needed} descriptors; the hard limit is {}",
+        limit.rlim_max
+    );
+    limit.rlim_cur = needed;
+    // SAFETY: `limit` is a valid rlimit that outlives the call.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
+}
+
 #[runtime::test]
 async fn five_hundred_clients_get_every_byte_back() {
+    // Two descriptors per client (both ends are in this process), with room for the other tests
+    // of this file, which run at the same time.
+    ensure_fd_limit(2 * CLIENTS as libc::rlim_t + 512);
     let started = Instant::now();
     timeout(LIMIT, async {
         let (listener, addr) = listen();
@@ -266,35 +295,52 @@ async fn half_close_lets_the_server_reply_after_eof() {
     assert_eq!(server.await.unwrap().unwrap(), payload(1, 100_000));
 }
 
+/// Accepts one connection on `listener` and hands it to `serve`, in a new task.
+fn accept_one<F, Fut>(listener: &Rc<TcpListener>, serve: F) -> JoinHandle<io::Result<Fut::Output>>
+where
+    F: FnOnce(TcpStream) -> Fut + 'static,
+    Fut: Future + 'static,
+{
+    let listener = listener.clone();
+    runtime::spawn(async move {
+        let (stream, _) = listener.accept().await?;
+        Ok(serve(stream).await)
+    })
+}
+
 #[runtime::test]
 async fn a_reset_peer_fails_only_its_own_connection() {
     timeout(LIMIT, async {
         let (listener, addr) = listen();
         let listener = Rc::new(listener);
+        // Each connection is accepted before the next one is made, so it is clear which server
+        // task serves which connection.
 
-        // Connection 1: the server writes to it without end; the client resets it mid-stream.
-        let writer_conn = {
-            let listener = listener.clone();
-            runtime::spawn(async move {
-                let (stream, _) = listener.accept().await?;
-                let mut chunk = vec![7u8; 64 * 1024];
-                // Bounded: ~6 GB would be needed to get this far without an error.
-                for _ in 0..100_000 {
-                    let (res, c) = stream.write(chunk).await;
-                    chunk = c;
-                    res?;
-                }
-                io::Result::Ok(())
-            })
-        };
+        // A healthy connection, open throughout.
+        let healthy_server = accept_one(&listener, echo);
+        let healthy = TcpStream::connect(addr).await.unwrap();
+        round_trip(&healthy, b"before").await;
+
+        // Victim 1: the server writes to it without end; the client resets it mid-stream.
+        let writer = accept_one(&listener, |stream| async move {
+            let mut chunk = vec![7u8; 64 * 1024];
+            // Bounded: ~6 GB would have to fit in the socket buffers to get to the end.
+            for _ in 0..100_000 {
+                let (res, c) = stream.write(chunk).await;
+                chunk = c;
+                res?;
+            }
+            io::Result::Ok(())
+        });
         let victim = TcpStream::connect(addr).await.unwrap();
-        // One byte back proves the server is writing; then reset while it still is.
+        // One byte read proves the server is writing; then reset while it still is.
         let (res, _) = victim.read_exact(vec![0; 1]).await;
         res.unwrap();
         set_linger_zero(&victim);
         drop(victim);
-        let err = writer_conn
+        let err = writer
             .await
+            .unwrap()
             .unwrap()
             .expect_err("writing to a reset peer must fail");
         assert!(
@@ -305,45 +351,33 @@ async fn a_reset_peer_fails_only_its_own_connection() {
             "unexpected error for a reset peer: {err}"
         );
 
-        // Connection 2: the server is reading when the client resets it.
-        let reader_conn = {
-            let listener = listener.clone();
-            runtime::spawn(async move {
-                let (stream, _) = listener.accept().await?;
-                let (res, _) = stream.write_all(b"ready".as_slice()).await;
-                res?;
-                let (res, _) = stream.read(Vec::with_capacity(64)).await;
-                res
-            })
-        };
+        // Victim 2: the server is reading when the client resets it.
+        let reader = accept_one(&listener, |stream| async move {
+            let (res, _) = stream.write_all(b"ready".as_slice()).await;
+            res?;
+            let (res, _) = stream.read(Vec::with_capacity(64)).await;
+            res
+        });
         let victim = TcpStream::connect(addr).await.unwrap();
         let (res, _) = victim.read_exact(vec![0; 5]).await;
         res.unwrap();
         set_linger_zero(&victim);
         drop(victim);
-        let err = reader_conn
+        let err = reader
             .await
+            .unwrap()
             .unwrap()
             .expect_err("reading from a reset peer must fail");
         assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
 
-        // Other connections, old and new, keep working.
-        let server = {
-            let listener = listener.clone();
-            runtime::spawn(async move {
-                for _ in 0..2 {
-                    let (stream, _) = listener.accept().await?;
-                    runtime::spawn(echo(stream));
-                }
-                io::Result::Ok(())
-            })
-        };
-        let first = TcpStream::connect(addr).await.unwrap();
-        round_trip(&first, b"still").await;
-        let second = TcpStream::connect(addr).await.unwrap();
-        round_trip(&second, b"working").await;
-        round_trip(&first, b"both").await;
-        server.await.unwrap().unwrap();
+        // The healthy connection still works, and so does a new one.
+        round_trip(&healthy, b"after").await;
+        let new_server = accept_one(&listener, echo);
+        let new = TcpStream::connect(addr).await.unwrap();
+        round_trip(&new, b"new").await;
+        drop((healthy, new));
+        assert_eq!(healthy_server.await.unwrap().unwrap().unwrap(), 11);
+        assert_eq!(new_server.await.unwrap().unwrap().unwrap(), 3);
     })
     .await
     .expect("the reset test did not finish in time");

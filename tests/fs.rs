@@ -1,5 +1,5 @@
-//! Files and directories (`runtime::fs`) on every compiled backend: under epoll every operation runs
-//! on the blocking pool, under io_uring it is a submission; the results must be the same.
+//! Files and directories (`runtime::fs`) on every compiled backend: under epoll every operation
+//! runs on the blocking pool, under io_uring it is a submission; the results must be the same.
 //!
 //! Each test body works in a fresh directory of its own under the system temp dir, removed at the
 //! end (also when the test fails).
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use runtime::fs::{self, File, OpenOptions};
+use runtime::io::IoBuf;
 use runtime::{Backend, Runtime};
 
 /// A directory made for one test run, removed when dropped.
@@ -120,9 +121,18 @@ async fn missing_files_are_not_found() {
     let dir = TempDir::new("missing");
     let missing = dir.join("nope");
     let kind = |r: std::io::Result<()>| r.unwrap_err().kind();
-    assert_eq!(kind(File::open(&missing).await.map(drop)), ErrorKind::NotFound);
-    assert_eq!(kind(fs::read(&missing).await.map(drop)), ErrorKind::NotFound);
-    assert_eq!(kind(fs::metadata(&missing).await.map(drop)), ErrorKind::NotFound);
+    assert_eq!(
+        kind(File::open(&missing).await.map(drop)),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(fs::read(&missing).await.map(drop)),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(fs::metadata(&missing).await.map(drop)),
+        ErrorKind::NotFound
+    );
     assert_eq!(kind(fs::remove_file(&missing).await), ErrorKind::NotFound);
     assert_eq!(
         kind(fs::rename(&missing, dir.join("other")).await),
@@ -140,7 +150,10 @@ async fn rename_and_remove() -> std::io::Result<()> {
     let (old, new) = (dir.join("old"), dir.join("new"));
     fs::write(&old, "moving").await?;
     fs::rename(&old, &new).await?;
-    assert_eq!(fs::metadata(&old).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        fs::metadata(&old).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     assert_eq!(fs::read(&new).await?, b"moving");
 
     // Renaming onto an existing file replaces it.

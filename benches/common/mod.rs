@@ -70,21 +70,25 @@ impl Settings {
 
     /// Whether the case called `name` passes the command-line filter.
     pub fn wants(&self, name: &str) -> bool {
-        self.filter.as_deref().map_or(true, |f| name.contains(f))
+        match &self.filter {
+            Some(f) => name.contains(f.as_str()),
+            None => true,
+        }
     }
 
     /// One line saying how this run was configured, printed above the tables.
     pub fn describe(&self) -> String {
         format!(
-            "mode: {}, {} interleaved repetitions per cell, {} CPUs, kernel {}",
+            "mode: {}, {} interleaved repetitions per cell, {} CPUs, kernel {}, load average {}",
             if self.quick {
                 "quick (BENCH_QUICK=1)"
             } else {
                 "full"
             },
             self.reps,
-            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            sys::online_cpus(),
             sys::kernel_release(),
+            sys::load_average(),
         )
     }
 }

@@ -6,8 +6,7 @@ use std::time::Duration;
 /// Pins the calling thread to CPU `core`. Returns false (and leaves the thread free) when the
 /// machine has no such core or the kernel refuses.
 pub fn pin_to_core(core: usize) -> bool {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if core >= cpus {
+    if core >= online_cpus() {
         return false;
     }
     // SAFETY: `cpu_set_t` is a plain bit array; all zeroes is the empty set.
@@ -17,6 +16,14 @@ pub fn pin_to_core(core: usize) -> bool {
     // SAFETY: pid 0 means the calling thread; `set` is a valid set of the size passed.
     let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
     rc == 0
+}
+
+/// CPUs online on the machine. (Not `available_parallelism`, which counts only the CPUs this
+/// thread may run on: after pinning, that is 1.)
+pub fn online_cpus() -> usize {
+    // SAFETY: sysconf only reads a system setting.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
 }
 
 /// CPU time the calling thread has used so far.
@@ -75,4 +82,13 @@ pub fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// The 1-minute load average, as text: above the CPU count means other work competed for the
+/// machine while the benchmark ran (the numbers are then noisier).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string())
 }

@@ -29,8 +29,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let handle = monoio::spawn(future);
-    async move { handle.await }
+    monoio::spawn(future)
 }
 
 /// Runs `f` on the thread pool attached to the runtime and returns a future of its result.

@@ -113,7 +113,9 @@ async fn remote_wake(n: usize) {
     });
     for _ in 0..n {
         let (reply, answer) = oneshot::channel();
-        to_thread.send(reply).expect("the answering thread is alive");
+        to_thread
+            .send(reply)
+            .expect("the answering thread is alive");
         assert_eq!(answer.await, Some(()));
     }
     drop(to_thread);

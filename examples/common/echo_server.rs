@@ -37,13 +37,9 @@ pub trait Watcher: 'static {
 /// Watches nothing: `accept_loop(listener, false, Rc::new(()))`.
 impl Watcher for () {}
 
-/// Accepts connections forever, echoing each on its own task. Returns only if accepting fails
-/// in a way that will not get better (never for `EMFILE`/`ENFILE`, which are waited out).
-pub async fn accept_loop<W: Watcher>(
-    listener: TcpListener,
-    upper: bool,
-    watcher: Rc<W>,
-) -> io::Result<()> {
+/// Accepts connections until its task is dropped, echoing each on a task of its own. A failed
+/// accept is logged and the loop goes on; running out of descriptors is waited out.
+pub async fn accept_loop<W: Watcher>(listener: TcpListener, upper: bool, watcher: Rc<W>) {
     loop {
         match listener.accept().await {
             Ok((stream, _peer)) => {

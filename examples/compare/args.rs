@@ -61,7 +61,9 @@ fn parse_from(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
     while let Some(arg) = args.next() {
         // Accept both `--svg out.svg` and `--svg=out.svg`.
         let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.to_string())),
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
             _ => (arg.clone(), None),
         };
         let mut value = |name: &str| {

@@ -127,7 +127,9 @@ impl Reader {
             buf = returned;
             let mut tally = self.tally.borrow_mut();
             match res {
-                Ok(n) if n == self.block => tally.histogram.record(started.elapsed().as_nanos() as u64),
+                Ok(n) if n == self.block => {
+                    tally.histogram.record(started.elapsed().as_nanos() as u64)
+                }
                 _ => tally.errors += 1,
             }
         }

@@ -1,14 +1,16 @@
 //! The results as JSON, written by hand (the shapes are few and fixed, so no serializer is needed).
 //!
 //! ```text
-//! { "kernel": "...", "cpus": 2, "pinned": {"server": 0, "client": 1} | null, "quick": false,
+//! { "kernel": "...", "cpus": 2, "load_average": "0.42",
+//!   "pinned": {"server": 0, "client": 1} | null, "quick": false,
 //!   "measure_secs": 2.0, "warmup_secs": 0.2, "reps": 2,
 //!   "unavailable": [{"backend": "io_uring", "reason": "..."}],
 //!   "scenarios": [{ "id": "64B-x100", "label": "64 B × 100", "kind": "echo", ...,
 //!                   "results": {"epoll": {"median": SAMPLE, "runs": [SAMPLE, ...]} | {"error": "..."}},
 //!                   "ratio_io_uring_to_epoll": {"rate": 1.1, "cpu_us": 0.9, "syscalls": 0.02} | null }] }
 //! SAMPLE = { "rate_per_sec", "p50_us", "p99_us", "syscalls_per_message": {"read": .., ..., "total": ..},
-//!            "user_us_per_message", "sys_us_per_message", "messages", "errors" }
+//!            "user_us_per_message", "sys_us_per_message", "receives_per_message",
+//!            "server_busy", "client_busy" (fractions of the time on the CPU), "messages", "errors" }
 //! ```
 
 use std::fmt::Write;
@@ -36,11 +38,12 @@ pub fn render(setup: &Setup, outcomes: &[Outcome]) -> String {
         .collect();
     let scenarios: Vec<String> = outcomes.iter().map(scenario).collect();
     format!(
-        "{{\n  \"kernel\": {},\n  \"cpus\": {},\n  \"pinned\": {pinned},\n  \"quick\": {},\n  \
+        "{{\n  \"kernel\": {},\n  \"cpus\": {},\n  \"load_average\": {},\n  \"pinned\": {pinned},\n  \"quick\": {},\n  \
          \"measure_secs\": {},\n  \"warmup_secs\": {},\n  \"reps\": {},\n  \
          \"unavailable\": [{}],\n  \"scenarios\": [\n    {}\n  ]\n}}",
         string(&setup.kernel),
         setup.cpus,
+        string(&setup.load),
         setup.quick,
         number(setup.plan.measure.as_secs_f64()),
         number(setup.plan.warmup.as_secs_f64()),
@@ -119,6 +122,7 @@ fn sample(s: &Sample) -> String {
     format!(
         "{{\"rate_per_sec\": {}, \"p50_us\": {}, \"p99_us\": {}, \"syscalls_per_message\": \
          {{{}, \"total\": {}}}, \"user_us_per_message\": {}, \"sys_us_per_message\": {}, \
+         \"receives_per_message\": {}, \"server_busy\": {}, \"client_busy\": {}, \
          \"messages\": {}, \"errors\": {}}}",
         number(s.rate),
         number(s.p50_us),
@@ -127,6 +131,9 @@ fn sample(s: &Sample) -> String {
         number(s.total_syscalls()),
         number(s.user_us),
         number(s.sys_us),
+        number(s.receives),
+        number(s.server_busy),
+        number(s.client_busy),
         s.messages,
         s.errors
     )

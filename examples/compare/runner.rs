@@ -118,7 +118,12 @@ fn run_once(
 }
 
 /// Warm-up run, then the measured run inside a window the server marks itself.
-fn run_echo(server: &Server, payload: usize, connections: usize, plan: &Plan) -> io::Result<Sample> {
+fn run_echo(
+    server: &Server,
+    payload: usize,
+    connections: usize,
+    plan: &Plan,
+) -> io::Result<Sample> {
     let config = |limit| Config {
         addr: server.addr,
         connections,
@@ -129,7 +134,7 @@ fn run_echo(server: &Server, payload: usize, connections: usize, plan: &Plan) ->
     loadgen::run(&config(Limit::Duration(plan.warmup)))?;
     let window = server.arm(connections)?;
     let report = loadgen::run(&config(Limit::Duration(plan.measure)))?;
-    let (window, bytes) = window.recv_timeout(WINDOW_TIMEOUT).map_err(|_| {
+    let measured = window.recv_timeout(WINDOW_TIMEOUT).map_err(|_| {
         io::Error::new(
             io::ErrorKind::TimedOut,
             "the server saw no complete measured window (did the load generator connect?)",
@@ -141,5 +146,5 @@ fn run_echo(server: &Server, payload: usize, connections: usize, plan: &Plan) ->
             report.errors, report.connection_errors, report.mismatched_messages
         );
     }
-    Ok(Sample::from_echo(&report, &window, bytes, payload))
+    Ok(Sample::from_echo(&report, &measured, payload))
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use runtime::{Backend, Stats};
 
 use crate::file_reads::FileRun;
+use crate::server::EchoWindow;
 use crate::window::Window;
 
 /// The syscall kinds the table shows, in column order. `other` is everything else the runtime
@@ -49,6 +50,12 @@ pub struct Sample {
     pub user_us: f64,
     /// Server system CPU per message, µs.
     pub sys_us: f64,
+    /// Reads that brought data, per message (echo only; the other reads found nothing yet).
+    pub receives: f64,
+    /// Share of the measured time the server thread spent on the CPU (0..1).
+    pub server_busy: f64,
+    /// Share of its run time the load generator's thread spent on the CPU (echo only).
+    pub client_busy: f64,
     /// Messages in the server's measured window (the divisor of the per-message numbers).
     pub messages: u64,
     /// Messages that went wrong (wrong bytes, closed connections, failed reads).
@@ -56,16 +63,24 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// One echo run: the load generator's report for rate and latency, the server's window (and
-    /// the bytes it echoed in it) for everything per message.
-    pub fn from_echo(report: &loadgen::Report, window: &Window, bytes: u64, payload: usize) -> Sample {
-        let messages = bytes / payload as u64;
+    /// One echo run: the load generator's report for rate and latency, the server's window for
+    /// everything per message.
+    pub fn from_echo(report: &loadgen::Report, echo: &EchoWindow, payload: usize) -> Sample {
+        let messages = echo.bytes / payload as u64;
+        let base = Sample::per_message(&echo.window, echo.window.thread_cpu, messages);
+        let client_cpu = report.client_user_cpu + report.client_sys_cpu;
         Sample {
             rate: report.messages_per_sec(),
             p50_us: micros(report.p50),
             p99_us: micros(report.p99),
+            receives: if messages > 0 {
+                echo.receives as f64 / messages as f64
+            } else {
+                0.0
+            },
+            client_busy: share(client_cpu, report.elapsed),
             errors: report.errors,
-            ..Sample::per_message(window, window.thread_cpu, messages)
+            ..base
         }
     }
 
@@ -73,7 +88,11 @@ impl Sample {
     pub fn from_file(run: &FileRun) -> Sample {
         let seconds = run.window.elapsed.as_secs_f64();
         Sample {
-            rate: if seconds > 0.0 { run.reads as f64 / seconds } else { 0.0 },
+            rate: if seconds > 0.0 {
+                run.reads as f64 / seconds
+            } else {
+                0.0
+            },
             p50_us: micros(run.p50),
             p99_us: micros(run.p99),
             errors: run.errors,
@@ -82,11 +101,21 @@ impl Sample {
     }
 
     fn per_message(window: &Window, cpu: crate::cpu::CpuTime, messages: u64) -> Sample {
-        let per = |n: f64| if messages > 0 { n / messages as f64 } else { 0.0 };
+        let per = |n: f64| {
+            if messages > 0 {
+                n / messages as f64
+            } else {
+                0.0
+            }
+        };
         Sample {
             syscalls: by_kind(&window.stats).map(|n| per(n as f64)),
             user_us: per(micros(cpu.user)),
             sys_us: per(micros(cpu.system)),
+            server_busy: share(
+                window.thread_cpu.user + window.thread_cpu.system,
+                window.elapsed,
+            ),
             messages,
             ..Sample::default()
         }
@@ -124,6 +153,9 @@ impl Sample {
             syscalls,
             user_us: of(|r| r.user_us),
             sys_us: of(|r| r.sys_us),
+            receives: of(|r| r.receives),
+            server_busy: of(|r| r.server_busy),
+            client_busy: of(|r| r.client_busy),
             messages: of(|r| r.messages as f64) as u64,
             errors: runs.iter().map(|r| r.errors).sum(),
         }
@@ -132,6 +164,15 @@ impl Sample {
 
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
+}
+
+/// `part / whole` as a fraction, 0 for an empty `whole`.
+fn share(part: Duration, whole: Duration) -> f64 {
+    if whole.is_zero() {
+        0.0
+    } else {
+        part.as_secs_f64() / whole.as_secs_f64()
+    }
 }
 
 /// The middle value (the mean of the two middle ones for an even count); 0 for none.

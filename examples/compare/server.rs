@@ -36,12 +36,11 @@ use crate::window::{Snapshot, Window};
 
 /// What the main thread asks of a server thread.
 enum Command {
-    /// Measure the next echo run (see the module docs). `armed` confirms; `done` gets the window
-    /// and the number of bytes echoed in it.
+    /// Measure the next echo run (see the module docs). `armed` confirms; `done` gets the result.
     Arm {
         connections: usize,
         armed: Sender<()>,
-        done: Sender<(Window, u64)>,
+        done: Sender<EchoWindow>,
     },
     /// Run the file-read scenario on this runtime and send back what it measured.
     ReadFile {
@@ -50,6 +49,17 @@ enum Command {
     },
     /// Leave `block_on`; the thread ends.
     Stop,
+}
+
+/// What the server measured during one echo run.
+#[derive(Debug, Clone, Copy)]
+pub struct EchoWindow {
+    /// Syscalls, CPU and time of the server thread.
+    pub window: Window,
+    /// Bytes echoed.
+    pub bytes: u64,
+    /// Reads that brought data (the others found nothing yet).
+    pub receives: u64,
 }
 
 /// A running server thread.
@@ -95,7 +105,7 @@ impl Server {
 
     /// Arms the measured window for a run of `connections` connections (see the module docs).
     /// Returns once the server has taken note; the receiver gets the window when it closes.
-    pub fn arm(&self, connections: usize) -> io::Result<Receiver<(Window, u64)>> {
+    pub fn arm(&self, connections: usize) -> io::Result<Receiver<EchoWindow>> {
         let (armed, armed_rx) = mpsc::channel();
         let (done, done_rx) = mpsc::channel();
         self.mailbox.send(Command::Arm {
@@ -148,14 +158,14 @@ fn server_thread(
             eprintln!("compare: could not pin the {backend} server to CPU {cpu}: {e}");
         }
     }
-    let runtime = match Runtime::builder().backend(backend).build() {
-        Ok(runtime) => runtime,
+    let rt = match Runtime::builder().backend(backend).build() {
+        Ok(rt) => rt,
         Err(e) => {
             let _ = ready.send(Err(e.to_string()));
             return;
         }
     };
-    runtime.block_on(async move {
+    rt.block_on(async move {
         let listener = match TcpListener::bind("127.0.0.1:0") {
             Ok(listener) => listener,
             Err(e) => {
@@ -163,14 +173,12 @@ fn server_thread(
                 return;
             }
         };
-        let addr = listener.local_addr().expect("a bound listener has an address");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         let meter = Rc::new(Meter::default());
         let accepting = meter.clone();
-        runtime::spawn(async move {
-            if let Err(e) = echo_server::accept_loop(listener, false, accepting).await {
-                eprintln!("compare: the {backend} server stopped accepting: {e}");
-            }
-        });
+        runtime::spawn(echo_server::accept_loop(listener, false, accepting));
         let _ = ready.send(Ok(addr));
         loop {
             match mailbox.recv().await {
@@ -199,8 +207,13 @@ enum Phase {
     Idle,
     /// Waiting for `needed` connections of this arming, then for their first byte.
     Armed { needed: usize, accepted: usize },
-    /// Inside the window: counting echoed bytes since `start`.
-    Measuring { start: Snapshot, bytes: u64 },
+    /// Inside the window: counting bytes and the reads that brought them since `start`.
+    Measuring {
+        // Boxed: a snapshot is much bigger than the other variants.
+        start: Box<Snapshot>,
+        bytes: u64,
+        receives: u64,
+    },
 }
 
 /// The echo server's [`Watcher`]: finds the measured window and measures it.
@@ -209,11 +222,11 @@ struct Meter {
     /// Bumped by each arming; every connection is tagged with the value at its accept.
     generation: Cell<u64>,
     phase: RefCell<Phase>,
-    done: RefCell<Option<Sender<(Window, u64)>>>,
+    done: RefCell<Option<Sender<EchoWindow>>>,
 }
 
 impl Meter {
-    fn arm(&self, connections: usize, done: Sender<(Window, u64)>) {
+    fn arm(&self, connections: usize, done: Sender<EchoWindow>) {
         self.generation.set(self.generation.get() + 1);
         *self.phase.borrow_mut() = Phase::Armed {
             needed: connections,
@@ -241,15 +254,23 @@ impl Watcher for Meter {
         }
         let mut phase = self.phase.borrow_mut();
         match &mut *phase {
-            Phase::Armed { needed, accepted } if accepted >= needed => {
+            Phase::Armed { needed, accepted } if *accepted >= *needed => {
                 // The snapshot follows the read that brought these bytes, so that read is outside
                 // the window while their echo is inside: one syscall in a whole run, either way.
                 *phase = Phase::Measuring {
-                    start: Snapshot::take(),
+                    start: Box::new(Snapshot::take()),
                     bytes: bytes as u64,
+                    receives: 1,
                 };
             }
-            Phase::Measuring { bytes: total, .. } => *total += bytes as u64,
+            Phase::Measuring {
+                bytes: total,
+                receives,
+                ..
+            } => {
+                *total += bytes as u64;
+                *receives += 1;
+            }
             _ => {}
         }
     }
@@ -259,10 +280,19 @@ impl Watcher for Meter {
             return;
         }
         let mut phase = self.phase.borrow_mut();
-        if let Phase::Measuring { start, bytes } = &*phase {
-            let window = Snapshot::take().since(start);
+        if let Phase::Measuring {
+            start,
+            bytes,
+            receives,
+        } = &*phase
+        {
+            let result = EchoWindow {
+                window: Snapshot::take().since(start),
+                bytes: *bytes,
+                receives: *receives,
+            };
             if let Some(done) = self.done.borrow_mut().take() {
-                let _ = done.send((window, *bytes));
+                let _ = done.send(result);
             }
             *phase = Phase::Idle;
         }

@@ -1,5 +1,5 @@
-//! The results as a chart: per scenario, messages per second (left) and syscalls per message
-//! stacked by kind (right), epoll and io_uring side by side. Plain SVG written by hand.
+//! The results as a chart: per scenario, messages per second, syscalls per message stacked by
+//! kind, and server CPU per message, epoll and io_uring side by side. Plain SVG written by hand.
 
 use std::fmt::Write;
 
@@ -9,20 +9,26 @@ use crate::sample::{Outcome, Sample, KINDS};
 use crate::table::{per_message, rate};
 use crate::Setup;
 
-const WIDTH: f64 = 1000.0;
+const WIDTH: f64 = 1200.0;
 const TOP: f64 = 96.0;
 const ROW: f64 = 76.0;
 const BAR: f64 = 18.0;
 /// Left panel: where bars start, and their longest length.
 const RATE_X: f64 = 100.0;
-const RATE_LEN: f64 = 300.0;
+const RATE_LEN: f64 = 230.0;
+/// Middle panel.
+const SYS_X: f64 = 470.0;
+const SYS_LEN: f64 = 260.0;
 /// Right panel.
-const SYS_X: f64 = 600.0;
-const SYS_LEN: f64 = 300.0;
+const CPU_X: f64 = 930.0;
+const CPU_LEN: f64 = 180.0;
 
-const BACKEND_COLOR: [(Backend, &str); 2] = [(Backend::Epoll, "#4c78a8"), (Backend::IoUring, "#f58518")];
+const BACKEND_COLOR: [(Backend, &str); 2] =
+    [(Backend::Epoll, "#4c78a8"), (Backend::IoUring, "#f58518")];
 /// One colour per syscall kind, in [`KINDS`] order.
-const KIND_COLOR: [&str; 6] = ["#4c78a8", "#9ecae9", "#54a24b", "#f58518", "#b279a2", "#9d755d"];
+const KIND_COLOR: [&str; 6] = [
+    "#4c78a8", "#9ecae9", "#54a24b", "#f58518", "#b279a2", "#9d755d",
+];
 
 /// The whole SVG document.
 pub fn render(setup: &Setup, outcomes: &[Outcome]) -> String {
@@ -36,17 +42,52 @@ pub fn render(setup: &Setup, outcomes: &[Outcome]) -> String {
              viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"12\">"
         ),
     );
-    line(w, format!("<rect width=\"{WIDTH}\" height=\"{height}\" fill=\"white\"/>"));
+    line(
+        w,
+        format!("<rect width=\"{WIDTH}\" height=\"{height}\" fill=\"white\"/>"),
+    );
     let ran: Vec<&str> = setup.ran.iter().map(|b| b.name()).collect();
-    text(w, 20.0, 28.0, "font-size=\"18\" font-weight=\"bold\"", &format!(
-        "The same echo server: {} (Linux {})",
-        ran.join(" vs "),
-        setup.kernel
-    ));
-    text(w, 20.0, 58.0, "font-weight=\"bold\"", "messages per second (higher is better)");
+    text(
+        w,
+        20.0,
+        28.0,
+        "font-size=\"18\" font-weight=\"bold\"",
+        &format!(
+            "The same echo server: {} (Linux {})",
+            ran.join(" vs "),
+            setup.kernel
+        ),
+    );
+    text(
+        w,
+        20.0,
+        58.0,
+        "font-weight=\"bold\"",
+        "messages per second (higher is better)",
+    );
     text(w, 20.0, 74.0, "fill=\"#666\"", "bars scaled per scenario");
-    text(w, SYS_X - 80.0, 58.0, "font-weight=\"bold\"", "syscalls per message (lower is fewer), by kind");
+    text(
+        w,
+        SYS_X - 80.0,
+        58.0,
+        "font-weight=\"bold\"",
+        "syscalls per message, by kind",
+    );
     legend(w, SYS_X - 80.0, 70.0);
+    text(
+        w,
+        CPU_X - 60.0,
+        58.0,
+        "font-weight=\"bold\"",
+        "server CPU µs per message",
+    );
+    text(
+        w,
+        CPU_X - 60.0,
+        74.0,
+        "fill=\"#666\"",
+        "lower is better; scaled per scenario",
+    );
 
     let max_syscalls = outcomes
         .iter()
@@ -55,25 +96,64 @@ pub fn render(setup: &Setup, outcomes: &[Outcome]) -> String {
         .fold(0.0, f64::max);
     for (i, outcome) in outcomes.iter().enumerate() {
         let y = TOP + ROW * i as f64;
-        text(w, 20.0, y + 14.0, "font-weight=\"bold\"", &outcome.scenario.label);
-        let max_rate = BACKEND_COLOR
-            .iter()
-            .filter_map(|(b, _)| outcome.median(*b))
-            .map(|s| s.rate)
-            .fold(0.0, f64::max);
+        text(
+            w,
+            20.0,
+            y + 14.0,
+            "font-weight=\"bold\"",
+            &outcome.scenario.label,
+        );
+        let max_of = |f: fn(&Sample) -> f64| {
+            BACKEND_COLOR
+                .iter()
+                .filter_map(|(b, _)| outcome.median(*b))
+                .map(f)
+                .fold(0.0, f64::max)
+        };
+        let (max_rate, max_cpu) = (max_of(|s| s.rate), max_of(Sample::cpu_us));
         for (j, (backend, color)) in BACKEND_COLOR.iter().enumerate() {
             let bar_y = y + 22.0 + j as f64 * (BAR + 4.0);
-            text(w, RATE_X - 8.0, bar_y + 13.0, "text-anchor=\"end\"", backend.name());
-            text(w, SYS_X - 8.0, bar_y + 13.0, "text-anchor=\"end\"", backend.name());
+            text(
+                w,
+                RATE_X - 8.0,
+                bar_y + 13.0,
+                "text-anchor=\"end\"",
+                backend.name(),
+            );
+            text(
+                w,
+                SYS_X - 8.0,
+                bar_y + 13.0,
+                "text-anchor=\"end\"",
+                backend.name(),
+            );
+            text(
+                w,
+                CPU_X - 8.0,
+                bar_y + 13.0,
+                "text-anchor=\"end\"",
+                backend.name(),
+            );
             let Some(sample) = outcome.median(*backend) else {
-                let why = if setup.ran.contains(backend) { "failed" } else { "did not run" };
-                text(w, RATE_X + 4.0, bar_y + 13.0, "fill=\"#999\"", why);
-                text(w, SYS_X + 4.0, bar_y + 13.0, "fill=\"#999\"", why);
+                let why = if setup.ran.contains(backend) {
+                    "failed"
+                } else {
+                    "did not run"
+                };
+                for x in [RATE_X, SYS_X, CPU_X] {
+                    text(w, x + 4.0, bar_y + 13.0, "fill=\"#999\"", why);
+                }
                 continue;
             };
             let len = scale(sample.rate, max_rate, RATE_LEN);
             rect(w, RATE_X, bar_y, len, color);
-            text(w, RATE_X + len + 4.0, bar_y + 13.0, "", &format!("{}/s", rate(sample.rate)));
+            text(
+                w,
+                RATE_X + len + 4.0,
+                bar_y + 13.0,
+                "",
+                &format!("{}/s", rate(sample.rate)),
+            );
             let mut x = SYS_X;
             for (k, &n) in sample.syscalls.iter().enumerate() {
                 let len = scale(n, max_syscalls, SYS_LEN);
@@ -82,7 +162,22 @@ pub fn render(setup: &Setup, outcomes: &[Outcome]) -> String {
                     x += len;
                 }
             }
-            text(w, x + 4.0, bar_y + 13.0, "", &per_message(sample.total_syscalls()));
+            text(
+                w,
+                x + 4.0,
+                bar_y + 13.0,
+                "",
+                &per_message(sample.total_syscalls()),
+            );
+            let len = scale(sample.cpu_us(), max_cpu, CPU_LEN);
+            rect(w, CPU_X, bar_y, len, color);
+            text(
+                w,
+                CPU_X + len + 4.0,
+                bar_y + 13.0,
+                "",
+                &format!("{:.2}", sample.cpu_us()),
+            );
         }
     }
     text(
@@ -90,8 +185,9 @@ pub fn render(setup: &Setup, outcomes: &[Outcome]) -> String {
         20.0,
         height - 14.0,
         "fill=\"#666\"",
-        "Syscalls are those of the server thread (runtime::stats). File row: one message = one \
-         4 KiB read; under epoll a pool thread adds one pread per read.",
+        "Syscalls and CPU are the server thread's (runtime::stats, getrusage). File row: one \
+         message = one 4 KiB read, CPU of the whole process; under epoll a pool thread adds one \
+         pread per read.",
     );
     line(w, "</svg>".to_string());
     svg
@@ -108,7 +204,13 @@ fn scale(value: f64, max: f64, full: f64) -> f64 {
 
 fn legend(w: &mut String, mut x: f64, y: f64) {
     for (kind, color) in KINDS.iter().zip(KIND_COLOR) {
-        line(w, format!("<rect x=\"{x}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{color}\"/>", y - 4.0));
+        line(
+            w,
+            format!(
+                "<rect x=\"{x}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{color}\"/>",
+                y - 4.0
+            ),
+        );
         text(w, x + 14.0, y + 5.0, "", kind);
         x += 22.0 + 7.0 * kind.len() as f64;
     }
@@ -124,7 +226,10 @@ fn rect(w: &mut String, x: f64, y: f64, len: f64, color: &str) {
 fn text(w: &mut String, x: f64, y: f64, attributes: &str, content: &str) {
     line(
         w,
-        format!("<text x=\"{x:.1}\" y=\"{y:.1}\" {attributes}>{}</text>", escape(content)),
+        format!(
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" {attributes}>{}</text>",
+            escape(content)
+        ),
     );
 }
 
@@ -134,5 +239,7 @@ fn line(w: &mut String, s: String) {
 
 /// Text content with XML's special characters escaped.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -7,7 +7,7 @@ use crate::sample::{ratio, Outcome, Sample, KINDS};
 use crate::Setup;
 
 /// Column headers; the syscall columns follow [`KINDS`] (with `uring_enter` shortened).
-const HEADERS: [&str; 14] = [
+const HEADERS: [&str; 15] = [
     "scenario",
     "backend",
     "msg/s",
@@ -22,6 +22,7 @@ const HEADERS: [&str; 14] = [
     "syscalls",
     "user µs",
     "sys µs",
+    "CPU µs",
 ];
 
 /// The whole text: conditions, table, notes.
@@ -58,6 +59,7 @@ fn cells(s: &Sample) -> Vec<String> {
     cells.push(per_message(s.total_syscalls()));
     cells.push(format!("{:.2}", s.user_us));
     cells.push(format!("{:.2}", s.sys_us));
+    cells.push(format!("{:.2}", s.cpu_us()));
     cells
 }
 
@@ -73,8 +75,9 @@ fn ratio_row(epoll: &Sample, uring: &Sample) -> Vec<String> {
     ];
     row.extend(KINDS.iter().map(|_| String::new()));
     row.push(r(uring.total_syscalls(), epoll.total_syscalls()));
-    row.push(r(uring.user_us, epoll.user_us));
-    row.push(r(uring.sys_us, epoll.sys_us));
+    // No ratio for the user/system split: the kernel samples it at timer ticks (see the notes).
+    row.extend([String::new(), String::new()]);
+    row.push(r(uring.cpu_us(), epoll.cpu_us()));
     row
 }
 
@@ -167,15 +170,21 @@ fn conditions(setup: &Setup) -> String {
         None => "one CPU: server and load generator share it".into(),
     };
     let mut text = format!(
-        "**{}** on Linux {}, {} CPUs, {placement}; {:.1} s measured per run after {:.1} s of \
-         warm-up, median of {} run{} per backend, backends taking turns{}.",
+        "**{}** on Linux {}, {} CPUs (load average {} at the start), {placement}; {} s \
+         measured per run after {} s of warm-up, median of {} run{} per backend{}{}.",
         ran.join(" vs "),
         setup.kernel,
         setup.cpus,
+        setup.load,
         setup.plan.measure.as_secs_f64(),
         setup.plan.warmup.as_secs_f64(),
         setup.plan.reps,
         if setup.plan.reps == 1 { "" } else { "s" },
+        if setup.ran.len() > 1 {
+            ", backends taking turns"
+        } else {
+            ""
+        },
         if setup.quick { " (--quick)" } else { "" },
     );
     for (backend, reason) in &setup.unavailable {
@@ -194,7 +203,9 @@ fn notes(setup: &Setup, outcomes: &[Outcome]) -> String {
         "read … other: the server thread's syscalls per message, by kind (`runtime::stats()`); \
          enter = io_uring_enter; other = epoll_ctl, accept, close, ...; syscalls = all of them."
             .to_string(),
-        "user µs, sys µs: the server thread's CPU per message (getrusage RUSAGE_THREAD)."
+        "user µs, sys µs, CPU µs: the server thread's CPU per message (getrusage RUSAGE_THREAD). \
+         The total is exact; its split into user and system time is sampled at timer ticks, so \
+         small user numbers are rough."
             .to_string(),
     ];
     if setup.ran.len() == 2 {
@@ -211,8 +222,5 @@ fn notes(setup: &Setup, outcomes: &[Outcome]) -> String {
                 .to_string(),
         );
     }
-    notes
-        .iter()
-        .map(|n| format!("- {n}\n"))
-        .collect::<String>()
+    notes.iter().map(|n| format!("- {n}\n")).collect::<String>()
 }

@@ -32,7 +32,9 @@ impl TempFile {
         let mut written = 0;
         while written < size {
             for byte in chunk.iter_mut() {
-                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
                 *byte = (state >> 56) as u8 | 1;
             }
             let n = (size - written).min(chunk.len() as u64) as usize;

@@ -17,7 +17,7 @@ const VALID_ARGUMENTS: &[&str] = &["backend"];
 /// it is a separate type because a proc-macro crate cannot use the runtime's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Backend {
-    /// `"auto"`: let the runtime pick (io_uring when the kernel allows it).
+    /// `"auto"`: let the runtime pick at start-up (see `runtime::Backend::Auto`).
     Auto,
     /// `"epoll"`: the readiness backend.
     Epoll,

@@ -32,7 +32,8 @@
 //! Map of the crate (see ARCHITECTURE.md for the whole story):
 //! - [`task`] — a spawned future as data; `executor` — who polls what when;
 //! - `driver` — the kernel boundary (`readiness/` for epoll, `completion/` for io_uring);
-//! - [`net`], [`io`], [`time`] — the public API over them;
+//! - [`net`], [`fs`], [`io`], [`time`], [`sync`] — the public API over them;
+//! - `blocking` — the pool behind [`task::spawn_blocking`];
 //! - [`stats()`] — counters that prove what the runtime did.
 
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
@@ -47,9 +48,9 @@ mod executor;
 pub mod fs;
 pub mod io;
 pub mod net;
-pub mod sync;
 mod runtime;
 mod stats;
+pub mod sync;
 pub mod task;
 pub mod time;
 

@@ -1,9 +1,9 @@
-//! The blocking pool: a few ordinary threads per runtime for work that would stall a worker thread —
-//! a long computation, a library that only offers blocking calls, and (under epoll) file IO.
+//! The blocking pool: a few ordinary threads per runtime for work that would stall a worker thread
+//! — a long computation, a library that only offers blocking calls, and (under epoll) file IO.
 //!
-//! A worker thread must never block: while it sits in a syscall, none of its tasks, timers or sockets
-//! make progress. [`spawn_blocking`] moves the closure to a pool thread instead and hands back an
-//! ordinary [`JoinHandle`]:
+//! A worker thread must never block: while it sits in a syscall, none of its tasks, timers or
+//! sockets make progress. [`spawn_blocking`] moves the closure to a pool thread instead and hands
+//! back an ordinary [`JoinHandle`]:
 //!
 //! ```text
 //! worker thread                                     pool thread
@@ -15,13 +15,14 @@
 //! ```
 //!
 //! The result travels back through a plain task [`Waker`](std::task::Waker), which already knows
-//! how to wake a task from a foreign thread (see `executor/shared.rs`): the pool needs no channel of
-//! its own into the executor.
+//! how to wake a task from a foreign thread (see `executor/shared.rs`): the pool needs no channel
+//! of its own into the executor.
 //!
-//! Threads start on demand, up to [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads),
-//! and exit after [`Builder::blocking_keep_alive`](crate::Builder::blocking_keep_alive) without
-//! work. Syscalls made on a pool thread are counted in *that* thread's [`Stats`](crate::Stats), not
-//! in the worker's. See `pool.rs` for the queue, and for what happens when the runtime is dropped.
+//! Threads start on demand, up to
+//! [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads), and exit after
+//! [`Builder::blocking_keep_alive`](crate::Builder::blocking_keep_alive) without work. Syscalls
+//! made on a pool thread are counted in *that* thread's [`Stats`](crate::Stats), not in the
+//! worker's. See `pool.rs` for the queue, and for what happens when the runtime is dropped.
 
 mod oneshot;
 mod pool;
@@ -37,10 +38,11 @@ use crate::task::{JoinError, JoinHandle};
 
 /// Runs the blocking closure `f` on the runtime's blocking pool and returns a handle to its value.
 ///
-/// Use it for anything that would hold up the worker thread: CPU-heavy work, blocking library calls,
-/// `std::fs` or `std::net` calls. The closure starts right away (it does not wait for the handle to be
-/// polled) and runs to the end even if the handle is dropped or aborted: a thread cannot be
-/// interrupted. A panic in `f` is caught and reported as a [`JoinError`] whose `is_panic()` is true.
+/// Use it for anything that would hold up the worker thread: CPU-heavy work, blocking library
+/// calls, `std::fs` or `std::net` calls. The closure starts right away (it does not wait for the
+/// handle to be polled) and runs to the end even if the handle is dropped or aborted: a thread
+/// cannot be interrupted. A panic in `f` is caught and reported as a [`JoinError`] whose
+/// `is_panic()` is true.
 ///
 /// At most [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads) closures run at
 /// once; the others wait in a queue.
@@ -106,10 +108,12 @@ impl<T> Future for Pending<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx).poll(cx).map(|outcome| match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(payload)) => Err(JoinError::panic(payload)),
-            Err(oneshot::Closed) => Err(JoinError::cancelled()),
-        })
+        Pin::new(&mut self.rx)
+            .poll(cx)
+            .map(|outcome| match outcome {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(payload)) => Err(JoinError::panic(payload)),
+                Err(oneshot::Closed) => Err(JoinError::cancelled()),
+            })
     }
 }

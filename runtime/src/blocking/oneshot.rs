@@ -1,8 +1,8 @@
 //! A one-value channel from a blocking-pool thread back to the async side.
 //!
 //! The receiver is a future; the sender is consumed by [`Sender::send`]. Dropping the sender (with
-//! or without a value) wakes the receiver, so a job that is dropped unrun (the runtime shut down) is
-//! reported as [`Closed`] instead of leaving its awaiter pending forever.
+//! or without a value) wakes the receiver, so a job that is dropped unrun (the runtime shut down)
+//! is reported as [`Closed`] instead of leaving its awaiter pending forever.
 //!
 //! A `Mutex` is plenty here: each channel is locked a handful of times in its life, and the job it
 //! reports on made at least one blocking syscall.

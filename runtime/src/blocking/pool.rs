@@ -1,7 +1,7 @@
 //! The threads of the blocking pool and their queue.
 //!
-//! One `Mutex<State>` guards the queue and every count; one `Condvar` wakes idle threads. This is the
-//! slow path by design (each job makes at least one blocking syscall), so a lock is cheaper to
+//! One `Mutex<State>` guards the queue and every count; one `Condvar` wakes idle threads. This is
+//! the slow path by design (each job makes at least one blocking syscall), so a lock is cheaper to
 //! reason about than anything clever.
 //!
 //! **Who runs a new job:**
@@ -11,17 +11,17 @@
 //! 3. else nobody right now: every thread is busy, and the first one to finish takes it from the
 //!    queue.
 //!
-//! **Waiting region invariant:** every thread blocked in `Condvar::wait` is counted either in `idle`
-//! or, once claimed, in `notified`. A thread leaving the wait takes a claim if there is one, else
-//! removes itself from `idle`, so the counts never drift (spurious wake-ups included).
+//! **Waiting region invariant:** every thread blocked in `Condvar::wait` is counted either in
+//! `idle` or, once claimed, in `notified`. A thread leaving the wait takes a claim if there is one,
+//! else removes itself from `idle`, so the counts never drift (spurious wake-ups included).
 //!
-//! **Keep-alive:** an idle thread that is not claimed within `keep_alive` exits; the next job starts a
-//! new one.
+//! **Keep-alive:** an idle thread that is not claimed within `keep_alive` exits; the next job
+//! starts a new one.
 //!
-//! **Shutdown** (the runtime is dropped): jobs that have not started are dropped (their awaiters are
-//! gone already), idle threads are told to exit and the drop waits — briefly, at most
-//! [`SHUTDOWN_GRACE`] — for them to leave. Threads in the middle of a job are *not* waited for: they
-//! finish it in the background, drop its result (nobody awaits it) and exit.
+//! **Shutdown** (the runtime is dropped): jobs that have not started are dropped (their awaiters
+//! are gone already), idle threads are told to exit and the drop waits — briefly, at most
+//! [`SHUTDOWN_GRACE`] — for them to leave. Threads in the middle of a job are *not* waited for:
+//! they finish it in the background, drop its result (nobody awaits it) and exit.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -48,7 +48,7 @@ pub(crate) struct Pool {
 struct Shared {
     state: Mutex<State>,
     /// Signalled for each claimed idle thread, and for all at shutdown.
-    work: Condvar,
+    work_ready: Condvar,
     /// Signalled when a thread exits (the pool's drop waits on it).
     exited: Condvar,
     max_threads: usize,
@@ -82,7 +82,7 @@ impl Pool {
                     notified: 0,
                     shutdown: false,
                 }),
-                work: Condvar::new(),
+                work_ready: Condvar::new(),
                 exited: Condvar::new(),
                 max_threads: max_threads.max(1),
                 keep_alive,
@@ -100,7 +100,7 @@ impl Pool {
         if state.idle > 0 {
             state.idle -= 1;
             state.notified += 1;
-            self.shared.work.notify_one();
+            self.shared.work_ready.notify_one();
             return;
         }
         if state.threads >= self.shared.max_threads {
@@ -155,19 +155,26 @@ impl Shared {
                 break 'life;
             }
             state.idle += 1;
-            let deadline = Instant::now() + self.keep_alive;
+            // `None`: a keep-alive too long to represent (e.g. `Duration::MAX`) means "forever".
+            let deadline = Instant::now().checked_add(self.keep_alive);
             loop {
-                let timeout = deadline.saturating_duration_since(Instant::now());
-                state = self
-                    .work
-                    .wait_timeout(state, timeout)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
+                state = match deadline {
+                    Some(deadline) => {
+                        let timeout = deadline.saturating_duration_since(Instant::now());
+                        let waited = self.work_ready.wait_timeout(state, timeout);
+                        waited.unwrap_or_else(PoisonError::into_inner).0
+                    }
+                    None => self
+                        .work_ready
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner),
+                };
                 if state.notified > 0 {
                     state.notified -= 1;
                     continue 'life;
                 }
-                if state.shutdown || Instant::now() >= deadline {
+                let expired = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+                if state.shutdown || expired {
                     state.idle -= 1;
                     break 'life;
                 }
@@ -185,7 +192,7 @@ impl Drop for Pool {
         let mut state = self.shared.lock();
         state.shutdown = true;
         let unstarted = std::mem::take(&mut state.queue);
-        self.shared.work.notify_all();
+        self.shared.work_ready.notify_all();
         // Wait until every thread left is one that is running a job.
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         while state.threads > state.busy {
@@ -248,7 +255,9 @@ mod tests {
             pool.spawn(Box::new(move || tx.send(i).unwrap()));
             assert!(pool.threads() <= 2);
         }
-        let mut got: Vec<i32> = (0..20).map(|_| rx.recv_timeout(DEADLINE).unwrap()).collect();
+        let mut got: Vec<i32> = (0..20)
+            .map(|_| rx.recv_timeout(DEADLINE).unwrap())
+            .collect();
         got.sort_unstable();
         assert_eq!(got, (0..20).collect::<Vec<_>>());
     }
@@ -264,6 +273,17 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         pool.spawn(Box::new(move || tx.send(()).unwrap()));
         rx.recv_timeout(DEADLINE).unwrap();
+    }
+
+    #[test]
+    fn an_endless_keep_alive_is_fine() {
+        let pool = Pool::new(1, Duration::MAX);
+        let (tx, rx) = mpsc::channel();
+        pool.spawn(Box::new(move || tx.send(()).unwrap()));
+        rx.recv_timeout(DEADLINE).unwrap();
+        let shared = pool.shared.clone();
+        drop(pool);
+        eventually("the idle thread to exit", || shared.lock().threads == 0);
     }
 
     #[test]

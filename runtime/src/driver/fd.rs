@@ -10,13 +10,13 @@
 //! multishot request keeps producing. The next operation on the descriptor takes from the stash
 //! before it asks the kernel, so nothing the kernel did is lost by cancelling a future.
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
-use std::io;
+use std::cell::Cell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::rc::{Rc, Weak};
-use std::task::Waker;
+use std::rc::Rc;
+#[cfg(feature = "io-uring")]
+use std::{cell::RefCell, collections::VecDeque, io, rc::Weak, task::Waker};
 
+#[cfg(feature = "io-uring")]
 use super::sockaddr::SockAddr;
 
 #[derive(Clone, Debug)]
@@ -24,6 +24,7 @@ pub(crate) struct SharedFd(Rc<Inner>);
 
 /// A reference that does not keep the descriptor open (held by a multishot request, so that the
 /// request does not keep alive the socket it serves).
+#[cfg(feature = "io-uring")]
 #[derive(Clone, Debug)]
 pub(crate) struct WeakFd(Weak<Inner>);
 
@@ -33,10 +34,12 @@ struct Inner {
     /// The readiness driver's registration, made on first use (never under io_uring).
     token: Cell<Option<u64>>,
     /// Completion results nobody took yet (allocated on first use: most descriptors never need it).
+    #[cfg(feature = "io-uring")]
     stash: RefCell<Option<Box<Stash>>>,
 }
 
 /// What the kernel delivered for a descriptor ahead of (or instead of) the operation that asked.
+#[cfg(feature = "io-uring")]
 #[derive(Debug, Default)]
 pub(crate) struct Stash {
     /// Received bytes, oldest first.
@@ -46,7 +49,11 @@ pub(crate) struct Stash {
     /// What a multishot receive ended with, reported once `bytes` is empty: `Ok(0)` (end of
     /// stream, reported to every later read) or an error (reported once).
     pub(crate) end: Option<io::Result<usize>>,
-    /// Tasks waiting for the stash to fill (operations served by a multishot request).
+    /// Cancelled operations still in the kernel whose results will come here: later operations
+    /// wait for them rather than overtake them.
+    pub(crate) orphans: u32,
+    /// Tasks waiting for the stash to fill (operations served by a multishot request, or behind
+    /// an orphan).
     pub(crate) waiters: Vec<Waker>,
     /// The multishot request armed on this descriptor, if any.
     pub(crate) feed: Option<FeedHandle>,
@@ -55,6 +62,7 @@ pub(crate) struct Stash {
 /// The multishot request serving a descriptor: its `user_data`, and the list on which the
 /// descriptor leaves that key when it closes, so that the driver cancels the request (the kernel
 /// holds its own reference to the socket, which would otherwise stay open).
+#[cfg(feature = "io-uring")]
 #[derive(Debug)]
 pub(crate) struct FeedHandle {
     pub(crate) key: u64,
@@ -66,6 +74,7 @@ impl SharedFd {
         SharedFd(Rc::new(Inner {
             fd,
             token: Cell::new(None),
+            #[cfg(feature = "io-uring")]
             stash: RefCell::new(None),
         }))
     }
@@ -74,14 +83,20 @@ impl SharedFd {
         self.0.fd.as_raw_fd()
     }
 
+    #[cfg(feature = "epoll")]
     pub(crate) fn token(&self) -> Option<u64> {
         self.0.token.get()
     }
 
+    #[cfg(feature = "epoll")]
     pub(crate) fn set_token(&self, token: u64) {
         self.0.token.set(Some(token));
     }
+}
 
+/// The stash (completion backend only).
+#[cfg(feature = "io-uring")]
+impl SharedFd {
     pub(crate) fn downgrade(&self) -> WeakFd {
         WeakFd(Rc::downgrade(&self.0))
     }
@@ -132,6 +147,35 @@ impl SharedFd {
         Some(Ok(n))
     }
 
+    /// Notes a cancelled operation whose result will come to the stash.
+    pub(crate) fn add_orphan(&self) {
+        self.with_stash(|s| s.orphans += 1);
+    }
+
+    /// An orphan's result arrived (and was stashed, if it carried anything): wake the waiters.
+    pub(crate) fn orphan_done(&self) {
+        let waiters = self.with_stash(|s| {
+            s.orphans = s.orphans.saturating_sub(1);
+            std::mem::take(&mut s.waiters)
+        });
+        waiters.into_iter().for_each(Waker::wake);
+    }
+
+    /// Whether an orphan is still in the kernel; if so, `waker` is woken when its result arrives.
+    pub(crate) fn wait_for_orphans(&self, waker: &Waker) -> bool {
+        let mut guard = self.0.stash.borrow_mut();
+        let Some(stash) = guard.as_mut() else {
+            return false;
+        };
+        if stash.orphans == 0 {
+            return false;
+        }
+        if !stash.waiters.iter().any(|w| w.will_wake(waker)) {
+            stash.waiters.push(waker.clone());
+        }
+        true
+    }
+
     /// Appends received bytes to the stash and wakes whoever waits for it.
     pub(crate) fn stash_bytes(&self, bytes: &[u8]) {
         let waiters = self.with_stash(|s| {
@@ -151,6 +195,7 @@ impl SharedFd {
     }
 }
 
+#[cfg(feature = "io-uring")]
 impl WeakFd {
     pub(crate) fn upgrade(&self) -> Option<SharedFd> {
         self.0.upgrade().map(SharedFd)
@@ -164,6 +209,7 @@ impl Drop for Inner {
             // its registrations with itself, and closing the fd removes it from the epoll set.
             let _ = crate::context::try_with_driver(|driver| driver.deregister(token));
         }
+        #[cfg(feature = "io-uring")]
         if let Some(feed) = self.stash.get_mut().as_mut().and_then(|s| s.feed.take()) {
             // The driver may be busy (this drop can happen inside it), so leave the key on its
             // list rather than calling it: it cancels the request at its next turn.

@@ -1,7 +1,7 @@
 //! Where file operations part ways: the one place that decides how a file op gets done.
 //!
-//! - **io_uring** (completion): the op is submitted like a socket op ([`Op`]); the kernel waits for
-//!   the disk itself and the worker thread never blocks.
+//! - **io_uring** (completion): the op is submitted like a socket op ([`Op`](super::Op)); the
+//!   kernel waits for the disk itself and the worker thread never blocks.
 //! - **epoll** (readiness): readiness means nothing for a regular file (it is always "ready", and
 //!   `epoll_ctl` rejects it with `EPERM`), yet its syscalls may block on the disk. So the op's
 //!   `attempt` — a plain blocking syscall — and its `complete` run on the blocking pool, and the
@@ -17,8 +17,8 @@ use super::op::Operation;
 /// Performs the file operation `op` with whichever backend the current runtime runs.
 ///
 /// # Panics
-/// Outside a runtime; when the op panics on the pool thread (a bug; the panic is carried over); when
-/// the runtime was dropped before the pool ran the op (the awaiting future outlived its runtime).
+/// Outside a runtime; when the op panics on the pool thread (a bug; the panic is carried over);
+/// when the runtime was dropped before the pool ran the op (the awaiting future outlived it).
 pub(crate) async fn run<T>(op: T) -> T::Output
 where
     T: Operation + Send,

@@ -44,8 +44,9 @@ pub(crate) const BACKEND_ENV: &str = "RUNTIME_BACKEND";
 pub(crate) enum Driver {
     #[cfg(feature = "epoll")]
     Epoll(readiness::Driver),
+    /// Boxed: the ring's state is much larger than the epoll driver's.
     #[cfg(feature = "io-uring")]
-    IoUring(completion::Driver),
+    IoUring(Box<completion::Driver>),
 }
 
 impl Driver {
@@ -57,9 +58,9 @@ impl Driver {
     pub(crate) fn new(builder: &Builder) -> io::Result<(Driver, Option<String>)> {
         let requested = match builder.backend {
             Backend::Auto => match std::env::var(BACKEND_ENV) {
-                Ok(name) if !name.is_empty() => name.parse::<Backend>().map_err(|e| {
-                    io::Error::new(e.kind(), format!("{BACKEND_ENV}: {e}"))
-                })?,
+                Ok(name) if !name.is_empty() => name
+                    .parse::<Backend>()
+                    .map_err(|e| io::Error::new(e.kind(), format!("{BACKEND_ENV}: {e}")))?,
                 _ => Backend::Auto,
             },
             explicit => explicit,
@@ -86,7 +87,7 @@ impl Driver {
 
     #[cfg(feature = "io-uring")]
     fn io_uring(builder: &Builder) -> io::Result<Driver> {
-        completion::Driver::new(builder).map(Driver::IoUring)
+        completion::Driver::new(builder).map(|d| Driver::IoUring(Box::new(d)))
     }
 
     #[cfg(not(feature = "io-uring"))]
@@ -158,6 +159,7 @@ fn orphan<T: Operation>(key: u64, op: T) {
     {
         let mut op = Some(op);
         let handed = crate::context::try_with_driver(|driver| {
+            #[allow(irrefutable_let_patterns)] // without the epoll feature there is one variant
             if let Driver::IoUring(d) = driver {
                 d.orphan(key, Box::new(op.take().expect("present")));
             }

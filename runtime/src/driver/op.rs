@@ -26,6 +26,7 @@ use std::task::{Context, Poll};
 use super::fd::SharedFd;
 
 /// Which readiness an operation waits for.
+#[cfg_attr(not(feature = "epoll"), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Direction {
     Read,
@@ -61,14 +62,22 @@ pub(crate) trait Operation: Sized + 'static {
     #[cfg(feature = "io-uring")]
     fn sqe(&mut self) -> io_uring::squeue::Entry;
 
-    /// Completion face: a result that is already there, checked before submitting — what the
-    /// kernel delivered to an earlier, cancelled operation on the same descriptor (or to a
-    /// multishot request), kept in the descriptor's [stash](super::fd::Stash). `None`: ask the
-    /// kernel.
+    /// Completion face: checked before submitting. `Ready(Some(result))`: the result is already
+    /// there — what the kernel delivered to an earlier, cancelled operation on the same
+    /// descriptor (or to a multishot request), kept in the descriptor's
+    /// [stash](super::fd::Stash). `Pending`: such a cancelled operation is still in the kernel and
+    /// its result, which comes first, is not known yet (the op registered `cx`'s waker on the
+    /// stash). `Ready(None)`: ask the kernel.
     #[cfg(feature = "io-uring")]
-    fn take_ready(&mut self) -> Option<io::Result<usize>> {
-        None
+    fn take_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Option<io::Result<usize>>> {
+        Poll::Ready(None)
     }
+
+    /// Completion face: the op's future was dropped while the kernel still works on it; its
+    /// result will come to [`orphaned`](Operation::orphaned). Ops whose results go to the stash
+    /// note it here, so that the next operation waits for that result instead of overtaking it.
+    #[cfg(feature = "io-uring")]
+    fn abandoned(&mut self) {}
 
     /// Completion face: the kind of multishot request that may serve this operation instead of
     /// an SQE of its own (the op then waits for the descriptor's stash). `None` for most ops.

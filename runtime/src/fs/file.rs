@@ -21,13 +21,15 @@ use crate::driver::ops::fs::{Close, FileFd, Fsync, ReadAt, Statx, WriteAt};
 /// use runtime::fs::File;
 ///
 /// # async fn demo() -> std::io::Result<()> {
-/// let file = File::create("numbers.bin").await?;
+/// let file = File::options().read(true).write(true).create(true).open("numbers.bin").await?;
 /// let (res, _buf) = file.write_all_at(vec![1, 2, 3, 4], 0).await;
 /// res?;
 /// file.sync_all().await?;
 ///
-/// let (res, buf) = file.read_exact_at(Vec::with_capacity(2), 2).await; // not readable: opened by create
-/// assert!(res.is_err());
+/// let (res, buf) = file.read_exact_at(Vec::with_capacity(2), 2).await;
+/// res?;
+/// assert_eq!(buf, [3, 4]);
+/// file.close().await?;
 /// # Ok(()) }
 /// ```
 pub struct File {

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Information about a file: its size, type, permissions and times.
 ///
-/// Returned by [`metadata`](super::metadata) and [`File::metadata`](super::File::metadata). (Its
+/// Returned by [`metadata`](super::metadata()) and [`File::metadata`](super::File::metadata). (Its
 /// own type rather than `std::fs::Metadata`, which cannot be built from a `statx` result.)
 #[derive(Clone)]
 pub struct Metadata {

@@ -1,6 +1,6 @@
 //! Files and directories, with owned buffers: [`File`], [`OpenOptions`], [`Metadata`] and the
-//! one-call helpers [`read`], [`write`], [`metadata`], [`rename`], [`remove_file`], [`remove_dir`],
-//! [`create_dir`].
+//! one-call helpers [`read()`], [`write()`], [`metadata()`], [`rename()`], [`remove_file()`],
+//! [`remove_dir()`], [`create_dir()`].
 //!
 //! ```no_run
 //! use runtime::fs::{self, File};
@@ -22,21 +22,21 @@
 //! **epoll cannot wait for a disk.** Readiness is about *whether data is there*: a socket is
 //! readable once bytes have arrived. A regular file always "has" its data — it is only a matter of
 //! time before the disk delivers it — so the kernel calls files always ready (`epoll_ctl` even
-//! refuses to register one), and a `read` that has to go to the disk simply blocks the calling thread
-//! for as long as it takes. Under the epoll backend, every operation in this module is therefore
-//! handed to the [blocking pool](crate::task::spawn_blocking): a pool thread makes the blocking
-//! syscall, and the task is woken when it returns. The worker thread keeps running other tasks, at
-//! the cost of a thread hop (and a wake-up through the eventfd) per operation.
+//! refuses to register one), and a `read` that has to go to the disk simply blocks the calling
+//! thread for as long as it takes. Under the epoll backend, every operation in this module is
+//! therefore handed to the [blocking pool](crate::task::spawn_blocking): a pool thread makes the
+//! blocking syscall, and the task is woken when it returns. The worker thread keeps running other
+//! tasks, at the cost of a thread hop (and a wake-up through the eventfd) per operation.
 //!
-//! **io_uring can.** The completion model hands the kernel the whole operation, buffer included, and
-//! the kernel reports when it is *done*, however long the disk takes. Under the io_uring backend
-//! these operations are ordinary submissions (`openat`, `read`, `write`, `fsync`, `statx`, `close`,
-//! `unlinkat`, `renameat`, `mkdirat`): no pool thread is involved.
+//! **io_uring can.** The completion model hands the kernel the whole operation, buffer included,
+//! and the kernel reports when it is *done*, however long the disk takes. Under the io_uring
+//! backend these operations are ordinary submissions (`openat`, `read`, `write`, `fsync`, `statx`,
+//! `close`, `unlinkat`, `renameat`, `mkdirat`): no pool thread is involved.
 //!
-//! The API and the results are the same either way; what differs is where the waiting happens, which
-//! [`stats()`](crate::stats()) shows: under epoll the `read`/`write`/`other_syscalls` counters of the
-//! *pool* threads go up (each thread counts its own syscalls), under io_uring the worker's
-//! `sqes_submitted`.
+//! The API and the results are the same either way; what differs is where the waiting happens,
+//! which [`stats()`](crate::stats()) shows: under epoll the `read`/`write`/`other_syscalls`
+//! counters of the *pool* threads go up (each thread counts its own syscalls), under io_uring the
+//! worker's `sqes_submitted`.
 //!
 //! # Positional IO
 //!

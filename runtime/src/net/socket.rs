@@ -116,9 +116,7 @@ pub(crate) fn each_addr<T>(
             Err(e) => last = Some(e),
         }
     }
-    Err(last.unwrap_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "no addresses to try")
-    }))
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses to try")))
 }
 
 /// Sets a std socket non-blocking and takes its descriptor.

@@ -45,6 +45,13 @@ impl UnixListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         with_std(self.fd.raw(), |s| s.local_addr())
     }
+
+    /// Wraps a listening `std` listener (made non-blocking here).
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        Ok(UnixListener {
+            fd: SharedFd::new(socket::from_std(listener)?),
+        })
+    }
 }
 
 impl AsRawFd for UnixListener {
@@ -90,6 +97,13 @@ impl UnixStream {
                 fd: SharedFd::new(b),
             },
         ))
+    }
+
+    /// Wraps a connected `std` stream (made non-blocking here).
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            fd: SharedFd::new(socket::from_std(stream)?),
+        })
     }
 
     /// The peer's address (usually unnamed for a client).

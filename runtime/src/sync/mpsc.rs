@@ -113,17 +113,20 @@ impl<T> Sender<T> {
     /// receiver is gone.
     pub async fn send(&self, value: T) -> Result<(), T> {
         let mut value = Some(value);
-        poll_fn(|cx| {
-            match self.try_send(value.take().expect("not sent yet")) {
+        poll_fn(
+            |cx| match self.try_send(value.take().expect("not sent yet")) {
                 Ok(()) => Poll::Ready(Ok(())),
                 Err(TrySendError::Closed(v)) => Poll::Ready(Err(v)),
                 Err(TrySendError::Full(v)) => {
                     value = Some(v);
-                    self.inner.borrow_mut().senders.push_back(cx.waker().clone());
+                    self.inner
+                        .borrow_mut()
+                        .senders
+                        .push_back(cx.waker().clone());
                     Poll::Pending
                 }
-            }
-        })
+            },
+        )
         .await
     }
 

@@ -25,7 +25,6 @@ pub use join::{JoinError, JoinHandle};
 pub(crate) use raw::Header;
 pub use yield_now::yield_now;
 
-
 use state::PollAction;
 
 /// Spawns a future onto the current thread's runtime and returns a handle to its output.
@@ -62,7 +61,13 @@ where
     let raw = raw::allocate(future, owner);
     // SAFETY: `allocate` returns a task with three references and SCHEDULED set; each value below
     // takes over exactly one of them, and the JoinHandle's output type is F::Output.
-    unsafe { (OwnedRef(raw), JoinHandle::from_raw(raw), Notified::from_raw(raw)) }
+    unsafe {
+        (
+            OwnedRef(raw),
+            JoinHandle::from_raw(raw),
+            Notified::from_raw(raw),
+        )
+    }
 }
 
 /// Releases one reference, freeing the task when it was the last.

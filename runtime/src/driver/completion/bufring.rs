@@ -34,7 +34,10 @@ pub(crate) struct BufRing {
 impl BufRing {
     /// Allocates `entries` (a power of two) buffers of `size` bytes and registers them.
     pub(crate) fn new(submitter: &Submitter<'_>, entries: u16, size: usize) -> io::Result<BufRing> {
-        assert!(entries.is_power_of_two(), "buffer ring size must be a power of two");
+        assert!(
+            entries.is_power_of_two(),
+            "buffer ring size must be a power of two"
+        );
         let layout = Layout::from_size_align(
             usize::from(entries) * std::mem::size_of::<BufRingEntry>(),
             4096,

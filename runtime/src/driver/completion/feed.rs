@@ -128,7 +128,10 @@ impl Driver {
 
     fn on_received(&mut self, fd: Option<&SharedFd>, result: i32, flags: u32) {
         if let Some(bid) = cqueue::buffer_select(flags) {
-            let bufring = self.bufring.as_mut().expect("a receive feed implies a bufring");
+            let bufring = self
+                .bufring
+                .as_mut()
+                .expect("a receive feed implies a bufring");
             if let (Some(fd), Ok(n)) = (fd, usize::try_from(result)) {
                 fd.stash_bytes(bufring.data(bid, n));
             }

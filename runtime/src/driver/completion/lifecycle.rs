@@ -27,11 +27,17 @@ use super::super::op::{FeedKind, Operation};
 
 /// An operation whose future is gone, kept until the kernel is done with it.
 pub(crate) trait Orphan {
+    /// The future is gone but the kernel is not done (see [`Operation::abandoned`]).
+    fn abandoned(&mut self);
     /// The kernel finished: hand on whatever it produced (see [`Operation::orphaned`]).
     fn orphaned(self: Box<Self>, result: io::Result<usize>);
 }
 
 impl<T: Operation> Orphan for T {
+    fn abandoned(&mut self) {
+        Operation::abandoned(self)
+    }
+
     fn orphaned(self: Box<Self>, result: io::Result<usize>) {
         Operation::orphaned(*self, result)
     }
@@ -111,10 +117,11 @@ impl Lifecycle {
     }
 
     /// The future was dropped; `op` is its operation.
-    pub(crate) fn orphan(&mut self, op: Box<dyn Orphan>) -> Dropped {
+    pub(crate) fn orphan(&mut self, mut op: Box<dyn Orphan>) -> Dropped {
         match self {
             Lifecycle::Completed { result, .. } => Dropped::AlreadyCompleted(op, *result),
             Lifecycle::Submitted | Lifecycle::Waiting(_) => {
+                op.abandoned();
                 *self = Lifecycle::Ignored(op);
                 Dropped::Kept
             }
@@ -147,6 +154,8 @@ mod tests {
     struct Probe(Rc<RefCell<Option<io::Result<usize>>>>);
 
     impl Orphan for Probe {
+        fn abandoned(&mut self) {}
+
         fn orphaned(self: Box<Self>, result: io::Result<usize>) {
             *self.0.borrow_mut() = Some(result);
         }

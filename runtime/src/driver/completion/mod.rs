@@ -101,7 +101,12 @@ impl Driver {
         }
         let bufring = if multishot_recv {
             // A kernel without provided-buffer rings (before 5.19) keeps the simple path.
-            BufRing::new(&ring.submitter(), builder.recv_buffers.0, builder.recv_buffers.1).ok()
+            BufRing::new(
+                &ring.submitter(),
+                builder.recv_buffers.0,
+                builder.recv_buffers.1,
+            )
+            .ok()
         } else {
             None
         };
@@ -147,9 +152,14 @@ impl Driver {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<usize>> {
         if *stage == Stage::Unsubmitted {
-            if let Some(result) = op.take_ready() {
-                crate::context::count(|c| c.uring_stash_hits.inc());
-                return Poll::Ready(result);
+            match op.take_ready(cx) {
+                Poll::Ready(Some(result)) => {
+                    crate::context::count(|c| c.uring_stash_hits.inc());
+                    return Poll::Ready(result);
+                }
+                // An orphan's result comes first: woken when it arrives.
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {}
             }
             if let Some((fd, kind)) = op.feed() {
                 if self.feed_enabled(kind) {
@@ -200,11 +210,7 @@ impl Driver {
     /// `-ECANCELED`, or with the result if it had finished).
     fn cancel(&mut self, key: u64) {
         crate::context::count(|c| c.cancels.inc());
-        self.push(
-            opcode::AsyncCancel::new(key)
-                .build()
-                .user_data(CANCEL_KEY),
-        );
+        self.push(opcode::AsyncCancel::new(key).build().user_data(CANCEL_KEY));
     }
 
     /// (Re-)arms the read of the eventfd: its completion is a wake-up from another thread.

@@ -47,6 +47,9 @@ const REQUIRED: &[(u8, &str)] = &[
     (opcode::Read::CODE, "IORING_OP_READ"),
 ];
 
+/// Adds one attempt's setup flags to a ring builder.
+type Configure = fn(&mut io_uring::Builder);
+
 /// Creates a ring of `entries` submission entries with the best setup flags the kernel accepts.
 ///
 /// # Errors
@@ -55,7 +58,7 @@ pub(crate) fn create(entries: u32) -> io::Result<Ring> {
     if simulated_refusal() {
         return Err(refusal(io::Error::from_raw_os_error(libc::EPERM), true));
     }
-    let attempts: [(SetupMode, fn(&mut io_uring::Builder)); 3] = [
+    let attempts: [(SetupMode, Configure); 3] = [
         (SetupMode::SingleIssuerDeferTaskrun, |b| {
             b.setup_single_issuer()
                 .setup_defer_taskrun()
@@ -120,12 +123,12 @@ fn unsupported(msg: &str) -> io::Error {
 /// Turns `io_uring_setup`'s error into an `Unsupported` error that says why.
 fn refusal(e: io::Error, simulated: bool) -> io::Error {
     let why = match e.raw_os_error() {
-        _ if simulated => format!(
-            "refused (simulated by {DISABLED_ENV}=1, a test hook): {e}"
-        ),
+        _ if simulated => format!("refused (simulated by {DISABLED_ENV}=1, a test hook): {e}"),
         Some(libc::ENOSYS) => "this kernel has no io_uring (io_uring_setup: ENOSYS)".to_string(),
         Some(libc::EPERM | libc::EACCES) => match sysctl_disabled() {
-            Some(2) => format!("disabled for everyone by the sysctl kernel.io_uring_disabled=2 ({e})"),
+            Some(2) => {
+                format!("disabled for everyone by the sysctl kernel.io_uring_disabled=2 ({e})")
+            }
             Some(1) => format!(
                 "restricted by the sysctl kernel.io_uring_disabled=1 to privileged processes and \
                  the group kernel.io_uring_group ({e})"

@@ -73,7 +73,12 @@ impl Driver {
         match result {
             // ETIME: the timeout passed; EINTR: a signal; EBUSY: CQ overflow backlog (the reap
             // that follows makes room). None of them is a failure of the wait.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY)) => {
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ETIME | libc::EINTR | libc::EBUSY)
+                ) =>
+            {
                 Ok(())
             }
             other => other,

@@ -59,13 +59,56 @@ impl Operation for Accept {
     }
 
     #[cfg(feature = "io-uring")]
-    fn take_ready(&mut self) -> Option<io::Result<usize>> {
+    fn take_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<io::Result<usize>>> {
+        if let Some(result) = self.take_stashed() {
+            return std::task::Poll::Ready(Some(result));
+        }
+        if self.fd.wait_for_orphans(cx.waker()) {
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(None)
+    }
+
+    #[cfg(feature = "io-uring")]
+    fn abandoned(&mut self) {
+        self.fd.add_orphan();
+    }
+
+    #[cfg(feature = "io-uring")]
+    fn feed(&self) -> Option<(&SharedFd, crate::driver::op::FeedKind)> {
+        Some((&self.fd, crate::driver::op::FeedKind::Accept))
+    }
+
+    fn complete(self, result: io::Result<usize>) -> Self::Output {
+        Ok((super::owned_fd(result?), *self.addr))
+    }
+
+    /// Nobody waits for this connection any more: queue it for the listener's next accept.
+    #[cfg(feature = "io-uring")]
+    fn orphaned(self, result: io::Result<usize>) {
+        if let Ok(fd) = result {
+            self.fd
+                .stash_accepted(super::owned_fd(fd), Some(*self.addr));
+        }
+        self.fd.orphan_done();
+    }
+}
+
+#[cfg(feature = "io-uring")]
+impl Accept {
+    /// The oldest stashed connection (or error), if any.
+    fn take_stashed(&mut self) -> Option<io::Result<usize>> {
         use std::os::fd::IntoRawFd;
         loop {
-            let next = self.fd.with_stash(|stash| match stash.accepted.pop_front() {
-                Some(conn) => Some(Ok(conn)),
-                None => stash.end.take().map(|end| Err(end.err())),
-            })?;
+            let next = self
+                .fd
+                .with_stash(|stash| match stash.accepted.pop_front() {
+                    Some(conn) => Some(Ok(conn)),
+                    None => stash.end.take().map(|end| Err(end.err())),
+                })?;
             let (conn, addr) = match next {
                 Ok(conn) => conn,
                 Err(Some(e)) => return Some(Err(e)),
@@ -79,22 +122,6 @@ impl Operation for Accept {
                 // The peer left before we looked: that connection is over, take the next.
                 Err(_) => continue,
             }
-        }
-    }
-
-    #[cfg(feature = "io-uring")]
-    fn feed(&self) -> Option<(&SharedFd, crate::driver::op::FeedKind)> {
-        Some((&self.fd, crate::driver::op::FeedKind::Accept))
-    }
-
-    fn complete(self, result: io::Result<usize>) -> Self::Output {
-        Ok((super::owned_fd(result?), *self.addr))
-    }
-
-    /// Nobody waits for this connection any more: queue it for the listener's next accept.
-    fn orphaned(self, result: io::Result<usize>) {
-        if let Ok(fd) = result {
-            self.fd.stash_accepted(super::owned_fd(fd), Some(*self.addr));
         }
     }
 }

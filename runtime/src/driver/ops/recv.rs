@@ -13,6 +13,8 @@
 //! [`complete`]: Operation::complete
 
 use std::io;
+#[cfg(feature = "io-uring")]
+use std::task::Poll;
 
 use crate::buf::{BufResult, IoBufMut};
 use crate::driver::op::{Direction, Operation};
@@ -42,16 +44,24 @@ impl<B: IoBufMut> Recv<B> {
 impl<B: IoBufMut> Recv<B> {
     /// When older bytes (of a cancelled read) were stashed while this read was in flight, they
     /// come first: this read's bytes go behind them, and the buffer is refilled from the front.
+    /// (An end of stream, `Ok(0)`, also waits behind them: the kernel reports it again.)
     fn behind_stashed(&mut self, result: io::Result<usize>) -> io::Result<usize> {
         match result {
-            Ok(n @ 1..) if self.submitted && self.fd.has_stashed() => {
+            Ok(n) if self.submitted && self.fd.has_stashed() => {
                 // SAFETY: the kernel initialised the first `n` bytes of the buffer.
                 let fresh = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n) };
                 self.fd.stash_bytes(fresh);
-                self.take_ready().unwrap_or(Ok(0))
+                self.take_stashed().unwrap_or(Ok(0))
             }
             other => other,
         }
+    }
+
+    /// Moves stashed bytes into the buffer, if there are any.
+    fn take_stashed(&mut self) -> Option<io::Result<usize>> {
+        let (ptr, len) = (self.buf.stable_mut_ptr(), self.buf.bytes_total());
+        // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
+        unsafe { self.fd.take_bytes(ptr, len) }
     }
 }
 
@@ -65,7 +75,9 @@ impl<B: IoBufMut> Operation for Recv<B> {
     fn attempt(&mut self) -> io::Result<usize> {
         let (ptr, len) = (self.buf.stable_mut_ptr(), self.buf.bytes_total());
         // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
-        let n = syscall!(read, unsafe { libc::recv(self.fd.raw(), ptr.cast(), len, 0) })?;
+        let n = syscall!(read, unsafe {
+            libc::recv(self.fd.raw(), ptr.cast(), len, 0)
+        })?;
         Ok(n as usize)
     }
 
@@ -83,10 +95,19 @@ impl<B: IoBufMut> Operation for Recv<B> {
     }
 
     #[cfg(feature = "io-uring")]
-    fn take_ready(&mut self) -> Option<io::Result<usize>> {
-        let (ptr, len) = (self.buf.stable_mut_ptr(), self.buf.bytes_total());
-        // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
-        unsafe { self.fd.take_bytes(ptr, len) }
+    fn take_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Option<io::Result<usize>>> {
+        if let Some(result) = self.take_stashed() {
+            return Poll::Ready(Some(result));
+        }
+        if self.fd.wait_for_orphans(cx.waker()) {
+            return Poll::Pending;
+        }
+        Poll::Ready(None)
+    }
+
+    #[cfg(feature = "io-uring")]
+    fn abandoned(&mut self) {
+        self.fd.add_orphan();
     }
 
     #[cfg(feature = "io-uring")]
@@ -105,11 +126,13 @@ impl<B: IoBufMut> Operation for Recv<B> {
     }
 
     /// The future was dropped but the kernel read `n` bytes: keep them for the next read.
+    #[cfg(feature = "io-uring")]
     fn orphaned(self, result: io::Result<usize>) {
         if let Ok(n @ 1..) = result {
             // SAFETY: the kernel initialised the first `n` bytes of the buffer.
             let bytes = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n) };
             self.fd.stash_bytes(bytes);
         }
+        self.fd.orphan_done();
     }
 }

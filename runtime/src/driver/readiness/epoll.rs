@@ -39,10 +39,7 @@ impl Epoll {
         let timeout_ms = match timeout {
             None => -1,
             // Round up, so a timer due in 0.3 ms does not turn into a busy loop of zero waits.
-            Some(d) => d
-                .as_nanos()
-                .div_ceil(1_000_000)
-                .min(i32::MAX as u128) as i32,
+            Some(d) => d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32,
         };
         events.clear();
         // SAFETY: the kernel writes at most `capacity` events into the vector's spare capacity.

@@ -8,8 +8,8 @@ use crate::driver::syscall::syscall;
 use crate::driver::SharedFd;
 
 pub(crate) struct Close {
-    /// The descriptor to close; `None` once a syscall closed it (or the kernel was asked to). If the
-    /// op is dropped before that, dropping the `OwnedFd` closes it the ordinary way.
+    /// The descriptor to close; `None` once a syscall closed it (or the kernel was asked to). If
+    /// the op is dropped before that, dropping the `OwnedFd` closes it the ordinary way.
     fd: Option<OwnedFd>,
 }
 
@@ -42,11 +42,7 @@ impl Operation for Close {
     }
 
     fn attempt(&mut self) -> io::Result<usize> {
-        let fd = self
-            .fd
-            .take()
-            .expect("close attempted twice")
-            .into_raw_fd();
+        let fd = self.fd.take().expect("close attempted twice").into_raw_fd();
         // SAFETY: we owned `fd` and gave up that ownership just above, so it is closed once.
         match syscall!(other_syscalls, unsafe { libc::close(fd) }) {
             // On Linux the descriptor is released even when close is interrupted: retrying could

@@ -11,10 +11,10 @@
 //!   asked for (see [`no_readiness`]).
 //!
 //! Because they may run on a pool thread, these ops are `Send`: the file is an `Arc<OwnedFd>` (not
-//! the `Rc`-based `SharedFd` of sockets), paths are owned `CString`s, buffers must be `Send`. As for
-//! sockets, every op holds its own reference to the descriptor, so the file stays open while the
-//! kernel (or a pool thread) still uses it. Paths are resolved relative to the current directory
-//! (`AT_FDCWD`), as `std::fs` does.
+//! the `Rc`-based `SharedFd` of sockets), paths are owned `CString`s, buffers must be `Send`. As
+//! for sockets, every op holds its own reference to the descriptor, so the file stays open while
+//! the kernel (or a pool thread) still uses it. Paths are resolved relative to the current
+//! directory (`AT_FDCWD`), as `std::fs` does.
 //!
 //! [`attempt`]: crate::driver::op::Operation::attempt
 //! [`complete`]: crate::driver::op::Operation::complete
