@@ -99,6 +99,8 @@ unsafe impl IoBufMut for Vec<u8> {
     fn stable_mut_ptr(&mut self) -> *mut u8 {
         self.as_mut_ptr()
     }
+    /// # Safety
+    /// As for [`IoBufMut::set_init`].
     unsafe fn set_init(&mut self, pos: usize) {
         // SAFETY: the caller promises `pos` bytes are initialised and within capacity.
         unsafe { self.set_len(pos) };
@@ -123,6 +125,8 @@ unsafe impl IoBufMut for Box<[u8]> {
     fn stable_mut_ptr(&mut self) -> *mut u8 {
         self.as_mut_ptr()
     }
+    /// # Safety
+    /// As for [`IoBufMut::set_init`] (nothing to record: every byte is always initialised).
     unsafe fn set_init(&mut self, _pos: usize) {}
 }
 

@@ -2,12 +2,12 @@
 //! references to it (run-queue entries, wakers, the join handle) and its state machine.
 //!
 //! This module knows nothing of IO or of how queues are kept; it only asks its owner executor to
-//! [`schedule`](crate::executor::schedule) a task when a waker fires.
+//! schedule a task (`executor::schedule`) when a waker fires.
 //!
-//! Reference kinds, each owning one count in [`state`]:
+//! Reference kinds, each owning one count in the state word (`state.rs`):
 //! - the executor's owned-task list, from spawn until the task completes;
 //! - the [`JoinHandle`], until it is dropped;
-//! - a [`Notified`], the run-queue entry, while the task is `SCHEDULED`;
+//! - a `Notified`, the run-queue entry, while the task is `SCHEDULED`;
 //! - every [`Waker`](std::task::Waker) made from the task.
 
 mod join;

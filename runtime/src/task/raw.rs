@@ -53,16 +53,24 @@ pub(crate) struct Header {
 }
 
 /// Functions that know the concrete future type, one static table per type.
+///
+/// Every entry takes the header of a live task built for this table's future type; the `# Safety`
+/// section of the generic function it points to says what else the caller must ensure.
 pub(crate) struct Vtable {
     /// Polls the future once; returns `Ready` when the stage became `Finished`.
+    /// # Safety: see [`poll`] (owner thread, stage `Running`).
     pub(crate) poll: unsafe fn(NonNull<Header>) -> Poll<()>,
     /// Drops the future and stores `Err(JoinError::cancelled())` as the output.
+    /// # Safety: see [`cancel`] (owner thread).
     pub(crate) cancel: unsafe fn(NonNull<Header>),
     /// Moves the output into `*mut Poll<Result<F::Output, JoinError>>`, leaving `Consumed`.
+    /// # Safety: see [`read_output`] (owner thread, `dst` of the right type).
     pub(crate) read_output: unsafe fn(NonNull<Header>, *mut ()),
     /// Drops whatever the stage holds, leaving `Consumed`.
+    /// # Safety: see [`drop_stage`] (owner thread).
     pub(crate) drop_stage: unsafe fn(NonNull<Header>),
     /// Frees the allocation.
+    /// # Safety: see [`dealloc`] (no reference left, stage consumed; any thread).
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
 }
 

@@ -38,11 +38,15 @@ fn as_ptr(data: *const ()) -> NonNull<Header> {
     unsafe { NonNull::new_unchecked(data as *mut Header) }
 }
 
+/// # Safety
+/// `data` is the header pointer of a waker built with `VTABLE` (the `RawWaker` contract).
 unsafe fn clone(data: *const ()) -> RawWaker {
     header(data).state.ref_inc();
     RawWaker::new(data, &VTABLE)
 }
 
+/// # Safety
+/// As for [`clone`]; the waker is consumed (its reference moves or is released).
 unsafe fn wake(data: *const ()) {
     match header(data).state.wake_by_val() {
         // The waker's own reference moves into the queue entry.
@@ -54,6 +58,8 @@ unsafe fn wake(data: *const ()) {
     }
 }
 
+/// # Safety
+/// As for [`clone`].
 unsafe fn wake_by_ref(data: *const ()) {
     if header(data).state.wake_by_ref() == WakeAction::Schedule {
         // SAFETY: the transition set SCHEDULED and took a new reference for this entry.
@@ -61,6 +67,8 @@ unsafe fn wake_by_ref(data: *const ()) {
     }
 }
 
+/// # Safety
+/// As for [`clone`]; the waker is consumed.
 unsafe fn drop_waker(data: *const ()) {
     // SAFETY: the waker owned one reference, released here exactly once.
     unsafe { super::drop_ref(as_ptr(data)) }
