@@ -15,7 +15,10 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use runtime::net::{TcpListener, TcpStream};
+use runtime::net::TcpListener;
+
+#[path = "common/echo_server.rs"]
+mod echo_server;
 
 struct Options {
     addr: String,
@@ -58,18 +61,8 @@ async fn main() -> io::Result<()> {
     if opts.stats {
         runtime::spawn(print_stats());
     }
-    loop {
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
-                runtime::spawn(serve(stream, opts.upper));
-            }
-            Err(e) if is_out_of_descriptors(&e) => {
-                eprintln!("echo: accept: {e}; waiting for descriptors to free up");
-                runtime::time::sleep(Duration::from_millis(10)).await;
-            }
-            Err(e) => eprintln!("echo: accept: {e}"),
-        }
-    }
+    echo_server::accept_loop(listener, opts.upper, std::rc::Rc::new(())).await;
+    Ok(())
 }
 
 /// Every second, the counters of the last second on one line of stderr (only non-zero ones).
@@ -87,42 +80,5 @@ async fn print_stats() {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         eprintln!("stats: {} syscalls={}", fields.join(" "), delta.syscalls());
-    }
-}
-
-fn is_out_of_descriptors(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
-}
-
-/// Echoes one connection until the peer closes it or it fails.
-async fn serve(stream: TcpStream, upper: bool) {
-    let _ = stream.set_nodelay(true);
-    let mut buf = Vec::with_capacity(16 * 1024);
-    loop {
-        let (res, mut data) = stream.read(buf).await;
-        match res {
-            Ok(0) => return, // end of stream
-            Ok(_) => {}
-            Err(e) => {
-                if e.kind() != io::ErrorKind::ConnectionReset {
-                    eprintln!("echo: read: {e}");
-                }
-                return;
-            }
-        }
-        if upper {
-            data.make_ascii_uppercase();
-        }
-        let (res, data) = stream.write_all(data).await;
-        if let Err(e) = res {
-            if !matches!(
-                e.kind(),
-                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
-            ) {
-                eprintln!("echo: write: {e}");
-            }
-            return;
-        }
-        buf = data;
     }
 }
