@@ -225,8 +225,8 @@ fn main() {
         },
     );
 
-    let contenders = Contender::ALL;
-    let mut targets: Vec<(Scenario, Vec<Result<Row, String>>)> = Vec::new();
+    let contenders = Contender::selected(&settings);
+    let mut results: Vec<(Scenario, Vec<Result<Row, String>>)> = Vec::new();
     for scenario in SCENARIOS {
         if !settings.wants(&scenario.name()) {
             continue;
@@ -239,9 +239,9 @@ fn main() {
             .map(|o| o.map(|s| Row::of(&s)))
             .collect();
         print_scenario(scenario, &contenders, &rows);
-        targets.push((scenario, rows));
+        results.push((scenario, rows));
     }
-    print_targets(&contenders, &targets);
+    print_targets(&contenders, &results);
 }
 
 fn baseline<'a>(contenders: &[Contender], rows: &'a [Result<Row, String>]) -> Option<&'a Row> {
@@ -298,7 +298,9 @@ fn print_scenario(scenario: Scenario, contenders: &[Contender], rows: &[Result<R
             mix.row(vec![c.label().to_string(), parts.join(", ")]);
         }
     }
-    println!("{}", mix.render());
+    if !mix.is_empty() {
+        println!("{}", mix.render());
+    }
 }
 
 /// The targets, checked against this run.

@@ -100,7 +100,7 @@ fn measure(contender: Contender, case: Case, n: usize) -> Result<Duration, Strin
 fn main() {
     let settings = Settings::from_env(7);
     println!("## Executor\n\n{}\n", settings.describe());
-    let contenders = Contender::ALL;
+    let contenders = Contender::selected(&settings);
     // case name -> (contender -> median seconds), for the summary at the end.
     let mut summary: Vec<(Case, Vec<Option<f64>>)> = Vec::new();
 

@@ -157,6 +157,11 @@ impl Contender {
         }
     }
 
+    /// Ratios are taken against `tokio::fs`.
+    fn is_baseline(self) -> bool {
+        self == Contender::Tokio(on_tokio::Api::TokioFs)
+    }
+
     fn measure(self, case: Case, work: &Work) -> Result<Duration, String> {
         catching(|| match self {
             Contender::Runtime(backend) => on_runtime::run(backend, case, work),
@@ -223,20 +228,26 @@ fn main() -> io::Result<()> {
         work.syncs,
     );
 
-    let mut qd64: Vec<Option<f64>> = vec![None; CONTENDERS.len()];
+    let contenders: Vec<Contender> = CONTENDERS
+        .into_iter()
+        .filter(|c| settings.includes(c.label()))
+        .collect();
+    let baseline_index = contenders.iter().position(|c| c.is_baseline());
+    // Throughput relative to tokio::fs in the qd64 case, for the targets.
+    let mut qd64: Vec<(Contender, f64)> = Vec::new();
     for case in Case::ALL {
         if !settings.wants(case.name()) {
             continue;
         }
         let (ops, bytes) = case.ops(&work);
-        let outcomes = interleave(&CONTENDERS, settings.reps, |c| {
+        let outcomes = interleave(&contenders, settings.reps, |c| {
             c.measure(case, &work).map(|d| d.as_secs_f64())
         });
         let spreads: Vec<Result<Spread, String>> = outcomes
             .into_iter()
             .map(|o| o.map(|s| Spread::of(s).expect("at least one sample")))
             .collect();
-        let baseline = spreads[2].as_ref().ok().map(|s| s.median); // tokio::fs
+        let baseline = baseline_index.and_then(|i| spreads[i].as_ref().ok().map(|s| s.median));
         println!("### {} ({ops} operations)\n", case.name());
         let mut table = Table::new(&[
             "contender",
@@ -245,7 +256,7 @@ fn main() -> io::Result<()> {
             "throughput",
             "vs tokio::fs (higher is better)",
         ]);
-        for (i, (c, spread)) in CONTENDERS.iter().zip(&spreads).enumerate() {
+        for (c, spread) in contenders.iter().zip(&spreads) {
             match spread {
                 Ok(s) => {
                     let mib_per_sec = (ops * bytes) as f64 / s.median / (1 << 20) as f64;
@@ -256,8 +267,8 @@ fn main() -> io::Result<()> {
                         format!("{:.0} ops/s, {mib_per_sec:.0} MiB/s", ops as f64 / s.median),
                         baseline.map_or("–".into(), |b| format!("{:.2}×", b / s.median)),
                     ]);
-                    if case == Case::Random4kQd64 {
-                        qd64[i] = baseline.map(|b| b / s.median);
+                    if let (Case::Random4kQd64, Some(b)) = (case, baseline) {
+                        qd64.push((*c, b / s.median));
                     }
                 }
                 Err(reason) => table.unavailable(c.label(), reason),
@@ -269,16 +280,21 @@ fn main() -> io::Result<()> {
     if settings.wants(Case::Random4kQd64.name()) {
         println!("### Targets\n");
         let mut table = Table::new(&["target", "measured", "met"]);
-        for (i, what, limit) in [
-            (1, "qd64 random 4 KiB: io_uring ≥ 3× tokio::fs", 3.0),
+        for (who, what, limit) in [
             (
-                0,
+                Backend::IoUring,
+                "qd64 random 4 KiB: io_uring ≥ 3× tokio::fs",
+                3.0,
+            ),
+            (
+                Backend::Epoll,
                 "qd64 random 4 KiB: epoll (blocking pool) ≥ 1× tokio::fs",
                 1.0,
             ),
         ] {
-            let (text, met) = match qd64[i] {
-                Some(r) => (format!("{r:.2}×"), if r >= limit { "yes" } else { "no" }),
+            let measured = qd64.iter().find(|(c, _)| *c == Contender::Runtime(who));
+            let (text, met) = match measured {
+                Some(&(_, r)) => (format!("{r:.2}×"), if r >= limit { "yes" } else { "no" }),
                 None => ("n/a".into(), "n/a"),
             };
             table.row(vec![what.into(), text, met.into()]);

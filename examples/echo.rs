@@ -25,6 +25,8 @@ struct Options {
     upper: bool,
     /// Print the runtime's counters (per-second deltas) to stderr.
     stats: bool,
+    /// On SIGINT/SIGTERM, print totals (syscalls, CPU, threads) like the IO-model servers, and exit.
+    exit_stats: bool,
 }
 
 fn parse_args() -> Options {
@@ -32,6 +34,7 @@ fn parse_args() -> Options {
         addr: "127.0.0.1:8080".into(),
         upper: false,
         stats: false,
+        exit_stats: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -39,10 +42,12 @@ fn parse_args() -> Options {
             "--addr" => opts.addr = args.next().expect("--addr needs a value"),
             "--upper" => opts.upper = true,
             "--stats" => opts.stats = true,
+            "--exit-stats" => opts.exit_stats = true,
             "-h" | "--help" => {
-                println!("usage: echo [--addr HOST:PORT] [--upper] [--stats]");
+                println!("usage: echo [[--addr] HOST:PORT] [--upper] [--stats] [--exit-stats]");
                 std::process::exit(0);
             }
+            addr if !addr.starts_with('-') => opts.addr = addr.to_string(),
             other => {
                 eprintln!("echo: unknown argument {other:?} (try --help)");
                 std::process::exit(2);
@@ -60,6 +65,9 @@ async fn main() -> io::Result<()> {
     io::stdout().flush()?;
     if opts.stats {
         runtime::spawn(print_stats());
+    }
+    if opts.exit_stats {
+        runtime::spawn(report_on_signal());
     }
     echo_server::accept_loop(listener, opts.upper, std::rc::Rc::new(())).await;
     Ok(())
@@ -81,4 +89,56 @@ async fn print_stats() {
             .collect();
         eprintln!("stats: {} syscalls={}", fields.join(" "), delta.syscalls());
     }
+}
+
+/// Waits for SIGINT or SIGTERM, then prints this server's totals in the format of the IO-model
+/// servers (`examples/io_models/common/stats.rs`), so `io_models_table` can put the runtime in the
+/// same table, and exits.
+async fn report_on_signal() {
+    let mut signals = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigemptyset initialises the set; sigaddset and pthread_sigmask read the initialised
+    // set. Blocking the signals in this (the runtime's) thread is inherited by the blocking-pool
+    // thread started below, where `sigwait` takes them.
+    let set = unsafe {
+        libc::sigemptyset(signals.as_mut_ptr());
+        libc::sigaddset(signals.as_mut_ptr(), libc::SIGINT);
+        libc::sigaddset(signals.as_mut_ptr(), libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, signals.as_ptr(), std::ptr::null_mut());
+        signals.assume_init()
+    };
+    let _ = runtime::task::spawn_blocking(move || {
+        let mut signal = 0;
+        // SAFETY: `set` is initialised and `signal` is a valid place to write the number.
+        unsafe { libc::sigwait(&set, &mut signal) };
+    })
+    .await;
+    // Back on the runtime's thread: its counters are the server's.
+    let s = runtime::stats();
+    // SAFETY: getrusage writes into a zeroed rusage we own.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    let (user, sys) = (micros(usage.ru_utime), micros(usage.ru_stime));
+    let threads = std::fs::read_dir("/proc/self/task").map_or(1, |d| d.count());
+    eprintln!(
+        "echo stats:\n  \
+         syscalls: read={} write={} accept={} epoll_wait={} epoll_ctl={} io_uring_enter={} \
+         eventfd={} other={} total={}\n  \
+         cpu time: {} us (user {user} us, sys {sys} us)\n  \
+         threads (peak): {threads}",
+        s.read,
+        s.write,
+        s.accept,
+        s.epoll_wait,
+        s.epoll_ctl,
+        s.uring_enter,
+        s.eventfd,
+        s.other_syscalls,
+        s.syscalls(),
+        user + sys,
+    );
+    std::process::exit(0);
 }

@@ -35,57 +35,81 @@ struct Model {
     label: &'static str,
     binary: &'static str,
     args: &'static [&'static str],
+    /// Environment for the server (the runtime's echo picks its backend this way).
+    env: &'static [(&'static str, &'static str)],
     /// Most connections this model can serve at all, if it has a hard limit.
     max_connections: Option<(usize, &'static str)>,
 }
 
-const MODELS: [Model; 8] = [
+const MODELS: [Model; 10] = [
     Model {
         label: "blocking (thread per connection)",
         binary: "io_blocking",
         args: &[],
+        env: &[],
         max_connections: None,
     },
     Model {
         label: "non-blocking (busy loop)",
         binary: "io_nonblocking",
         args: &[],
+        env: &[],
         max_connections: None,
     },
     Model {
         label: "select",
         binary: "io_select",
         args: &[],
+        env: &[],
         max_connections: Some((libc::FD_SETSIZE - SERVER_SPARE_FDS, "FD_SETSIZE")),
     },
     Model {
         label: "poll",
         binary: "io_poll",
         args: &[],
+        env: &[],
         max_connections: None,
     },
     Model {
         label: "epoll, level-triggered",
         binary: "io_epoll",
         args: &[],
+        env: &[],
         max_connections: None,
     },
     Model {
         label: "epoll, edge-triggered",
         binary: "io_epoll",
         args: &["--edge"],
+        env: &[],
         max_connections: None,
     },
     Model {
         label: "signal-driven (F_SETSIG)",
         binary: "io_signal_driven",
         args: &[],
+        env: &[],
         max_connections: None,
     },
     Model {
         label: "io_uring (raw completion loop)",
         binary: "io_uring_raw",
         args: &[],
+        env: &[],
+        max_connections: None,
+    },
+    Model {
+        label: "runtime echo, epoll backend",
+        binary: "echo",
+        args: &["--exit-stats"],
+        env: &[("RUNTIME_BACKEND", "epoll")],
+        max_connections: None,
+    },
+    Model {
+        label: "runtime echo, io_uring backend",
+        binary: "echo",
+        args: &["--exit-stats"],
+        env: &[("RUNTIME_BACKEND", "io_uring")],
         max_connections: None,
     },
 ];
@@ -177,7 +201,7 @@ fn measure(
             binary.display()
         ));
     }
-    let server = match Server::start(&binary, model.args) {
+    let server = match Server::start(&binary, model.args, model.env) {
         Ok(server) => server,
         Err(why) => return Outcome::Skipped(why),
     };
@@ -221,10 +245,11 @@ struct Server {
 
 impl Server {
     /// Starts `binary` on an ephemeral port and waits (bounded) for its address line.
-    fn start(binary: &Path, args: &[&str]) -> Result<Server, String> {
+    fn start(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
         let mut child = Command::new(binary)
             .arg("127.0.0.1:0")
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -28,6 +28,14 @@ impl Contender {
         Contender::MonoioLegacy,
     ];
 
+    /// The contenders `settings` asks for (`BENCH_CONTENDERS`), in table order.
+    pub fn selected(settings: &crate::common::Settings) -> Vec<Contender> {
+        Contender::ALL
+            .into_iter()
+            .filter(|c| settings.includes(c.label()))
+            .collect()
+    }
+
     /// The name in the tables.
     pub fn label(self) -> &'static str {
         match self {

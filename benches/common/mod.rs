@@ -37,6 +37,8 @@ pub struct Settings {
     pub reps: usize,
     /// Only cases whose name contains this text run (first non-flag command-line argument).
     pub filter: Option<String>,
+    /// `BENCH_CONTENDERS=epoll,tokio`: only contenders whose label contains one of these.
+    pub contenders: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -52,10 +54,17 @@ impl Settings {
         std::panic::set_hook(Box::new(|info| eprintln!("panic: {info}")));
         // `cargo bench` passes `--bench` (and libtest-style flags) to every bench: skip flags.
         let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+        let contenders = std::env::var("BENCH_CONTENDERS").ok().map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        });
         Settings {
             quick,
             reps,
             filter,
+            contenders,
         }
     }
 
@@ -72,6 +81,14 @@ impl Settings {
     pub fn wants(&self, name: &str) -> bool {
         match &self.filter {
             Some(f) => name.contains(f.as_str()),
+            None => true,
+        }
+    }
+
+    /// Whether the contender labelled `label` passes `BENCH_CONTENDERS`.
+    pub fn includes(&self, label: &str) -> bool {
+        match &self.contenders {
+            Some(wanted) => wanted.iter().any(|w| label.contains(w.as_str())),
             None => true,
         }
     }
@@ -219,6 +236,11 @@ impl Table {
             header: header.iter().map(|s| s.to_string()).collect(),
             rows: Vec::new(),
         }
+    }
+
+    /// Whether no row was added.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
     }
 
     /// Adds a row; missing cells are left empty.

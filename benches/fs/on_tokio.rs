@@ -54,14 +54,26 @@ fn joined<T>(r: Result<io::Result<T>, tokio::task::JoinError>) -> io::Result<T> 
     r.map_err(io::Error::other)?
 }
 
+/// One `File` per task (a tokio `File` runs one operation at a time). A first, untimed round of
+/// one read per task starts the blocking pool's threads.
 async fn fs_random(path: &Path, work: &Work, depth: usize) -> io::Result<Duration> {
     let mut files = Vec::with_capacity(depth);
     for _ in 0..depth {
         files.push(tokio::fs::File::open(path).await?);
     }
-    let per_task = work.random_reads / depth;
-    let blocks = work.data_len / BLOCK as u64;
+    let files = fs_read_concurrently(files, work, 1).await?;
     let start = Instant::now();
+    fs_read_concurrently(files, work, work.random_reads / depth).await?;
+    Ok(start.elapsed())
+}
+
+/// A task per file, each reading `per_task` random blocks; gives the files back.
+async fn fs_read_concurrently(
+    files: Vec<tokio::fs::File>,
+    work: &Work,
+    per_task: usize,
+) -> io::Result<Vec<tokio::fs::File>> {
+    let blocks = work.data_len / BLOCK as u64;
     let tasks: Vec<_> = files
         .into_iter()
         .enumerate()
@@ -72,14 +84,15 @@ async fn fs_random(path: &Path, work: &Work, depth: usize) -> io::Result<Duratio
                     file.seek(SeekFrom::Start(offset)).await?;
                     file.read_exact(&mut buf).await?;
                 }
-                Ok::<(), io::Error>(())
+                Ok::<_, io::Error>(file)
             })
         })
         .collect();
+    let mut files = Vec::with_capacity(tasks.len());
     for task in tasks {
-        joined(task.await)?;
+        files.push(joined(task.await)?);
     }
-    Ok(start.elapsed())
+    Ok(files)
 }
 
 async fn fs_sequential(path: &Path, work: &Work) -> io::Result<Duration> {
@@ -109,11 +122,23 @@ async fn fs_write_sync(path: &Path, work: &Work) -> io::Result<Duration> {
     Ok(start.elapsed())
 }
 
+/// As [`fs_random`], with one shared `std` file and a pool trip per read.
 async fn pread_random(path: &Path, work: &Work, depth: usize) -> io::Result<Duration> {
     let file = Arc::new(std::fs::File::open(path)?);
-    let per_task = work.random_reads / depth;
-    let blocks = work.data_len / BLOCK as u64;
+    pread_concurrently(&file, work, depth, 1).await?;
     let start = Instant::now();
+    pread_concurrently(&file, work, depth, work.random_reads / depth).await?;
+    Ok(start.elapsed())
+}
+
+/// `depth` tasks, each reading `per_task` random blocks through `spawn_blocking`.
+async fn pread_concurrently(
+    file: &Arc<std::fs::File>,
+    work: &Work,
+    depth: usize,
+    per_task: usize,
+) -> io::Result<()> {
+    let blocks = work.data_len / BLOCK as u64;
     let tasks: Vec<_> = (0..depth)
         .map(|t| {
             let file = file.clone();
@@ -135,7 +160,7 @@ async fn pread_random(path: &Path, work: &Work, depth: usize) -> io::Result<Dura
     for task in tasks {
         joined(task.await)?;
     }
-    Ok(start.elapsed())
+    Ok(())
 }
 
 async fn pread_sequential(path: &Path, work: &Work) -> io::Result<Duration> {

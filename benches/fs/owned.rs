@@ -23,11 +23,23 @@ pub async fn timed(case: Case, work: &Work) -> io::Result<Duration> {
 }
 
 /// `work.random_reads` reads of 4 KiB at random offsets, `depth` tasks each doing its share.
+/// A first, untimed round of one read per task brings pools and rings to their working size.
 async fn random_reads(path: &Path, work: &Work, depth: usize) -> io::Result<Duration> {
     let file = Rc::new(File::open(path).await?);
-    let per_task = work.random_reads / depth;
-    let blocks = work.data_len / BLOCK as u64;
+    read_concurrently(&file, work, depth, 1).await?;
     let start = Instant::now();
+    read_concurrently(&file, work, depth, work.random_reads / depth).await?;
+    Ok(start.elapsed())
+}
+
+/// `depth` tasks, each reading `per_task` random blocks of `file`.
+async fn read_concurrently(
+    file: &Rc<File>,
+    work: &Work,
+    depth: usize,
+    per_task: usize,
+) -> io::Result<()> {
+    let blocks = work.data_len / BLOCK as u64;
     let tasks: Vec<_> = (0..depth)
         .map(|t| {
             let file = file.clone();
@@ -47,7 +59,7 @@ async fn random_reads(path: &Path, work: &Work, depth: usize) -> io::Result<Dura
     for task in tasks {
         task.await?;
     }
-    Ok(start.elapsed())
+    Ok(())
 }
 
 /// The whole file, front to back, 1 MiB per read.
