@@ -23,6 +23,7 @@ impl Counter {
     }
 
     #[inline]
+    #[cfg_attr(not(feature = "io-uring"), allow(dead_code))]
     pub(crate) fn add(&self, n: u64) {
         self.0.set(self.0.get() + n);
     }

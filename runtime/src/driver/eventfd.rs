@@ -37,6 +37,7 @@ impl EventFd {
     }
 
     /// Resets the counter to zero (after a wake-up was seen).
+    #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
     pub(crate) fn drain(&self) {
         let mut value: u64 = 0;
         // SAFETY: reads 8 bytes into a live u64. EAGAIN (nothing pending) is harmless.

@@ -39,10 +39,12 @@ pub(crate) trait Operation: Sized + 'static {
     type Output;
 
     /// Readiness face: the descriptor and the direction to wait for before each attempt.
+    #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
     fn interest(&self) -> (&SharedFd, Direction);
 
     /// Readiness face: a call made once, before the first wait (a non-blocking `connect` starts
     /// here).
+    #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
     fn prepare(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -54,6 +56,7 @@ pub(crate) trait Operation: Sized + 'static {
     /// Readiness face: whether a successful attempt that returned `n` proves the descriptor has
     /// nothing more in this direction (a short read or write), so the cached readiness can be
     /// cleared without paying for an `EAGAIN` attempt.
+    #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
     fn drained(&self, _n: usize) -> bool {
         false
     }
@@ -92,6 +95,7 @@ pub(crate) trait Operation: Sized + 'static {
     /// Completion face: the op's future was dropped, but the kernel finished the work anyway.
     /// Whatever was done must not be lost (bytes read, an accepted connection): the default drops
     /// the operation; ops that produce something override this.
+    #[cfg_attr(not(feature = "io-uring"), allow(dead_code))]
     fn orphaned(self, result: io::Result<usize>) {
         drop(result);
     }
@@ -113,9 +117,11 @@ pub(crate) enum Stage {
     /// Not yet handed to the driver.
     Unsubmitted,
     /// Readiness: prepared, waiting for readiness or retrying.
+    #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
     Waiting,
     /// Completion: submitted to the kernel under this key (slot index and generation, the SQE's
     /// `user_data`).
+    #[cfg_attr(not(feature = "io-uring"), allow(dead_code))]
     InFlight(u64),
     /// The output was returned.
     Done,

@@ -33,6 +33,7 @@ impl<T> Slab<T> {
     }
 
     /// Number of occupied slots.
+    #[cfg_attr(not(feature = "io-uring"), allow(dead_code))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -76,6 +77,7 @@ impl<T> Slab<T> {
     }
 
     /// Removes every value (used when a driver shuts down).
+    #[cfg_attr(not(feature = "io-uring"), allow(dead_code))]
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
         self.free.clear();
         self.len = 0;

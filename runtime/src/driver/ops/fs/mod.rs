@@ -48,6 +48,7 @@ pub(crate) type FileFd = Arc<OwnedFd>;
 
 /// The body of every file op's `interest`: the readiness driver never sees a file op, because
 /// `driver::file_op::run` sends them to the blocking pool under epoll.
+#[cfg_attr(not(feature = "epoll"), allow(dead_code))]
 fn no_readiness() -> ! {
     unreachable!(
         "file operations have no readiness face: under epoll, driver::file_op::run performs them \
