@@ -12,24 +12,13 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::{interval, sleep, sleep_until, timeout, timeout_at, Elapsed, MissedTickBehavior};
-use crate::{context, Backend, Runtime};
+use crate::{context, Runtime};
 
 const MS: Duration = Duration::from_millis(1);
 
 /// Runs `test` once on a fresh runtime of each compiled backend.
 fn on_each_backend<F: Future<Output = ()>>(test: impl Fn() -> F) {
-    for &backend in Backend::compiled() {
-        let rt = match Runtime::builder().backend(backend).build() {
-            Ok(rt) => rt,
-            // io_uring may be unavailable (old kernel, seccomp); epoll is not.
-            Err(e) if backend != Backend::Epoll => {
-                eprintln!("skipping {}: {e}", backend.name());
-                continue;
-            }
-            Err(e) => panic!("cannot build an epoll runtime: {e}"),
-        };
-        rt.block_on(test());
-    }
+    crate::__private::run_test(None, "time", test);
 }
 
 fn pending_timers() -> usize {
@@ -166,8 +155,8 @@ fn interval_bursts_after_missed_ticks() {
 
 #[test]
 fn sleep_moved_between_runtimes() {
-    let first = Runtime::builder().backend(Backend::Epoll).build().unwrap();
-    let second = Runtime::builder().backend(Backend::Epoll).build().unwrap();
+    let first = Runtime::new().unwrap();
+    let second = Runtime::new().unwrap();
     let mut nap = sleep(10 * MS);
     first.block_on(async {
         assert!(poll_once(&mut nap).is_pending());
@@ -182,7 +171,7 @@ fn sleep_moved_between_runtimes() {
 
 #[test]
 fn dropping_a_sleep_after_its_runtime_is_fine() {
-    let rt = Runtime::builder().backend(Backend::Epoll).build().unwrap();
+    let rt = Runtime::new().unwrap();
     let mut nap = sleep(Duration::from_secs(60));
     rt.block_on(async {
         assert!(poll_once(&mut nap).is_pending());
