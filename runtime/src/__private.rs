@@ -25,7 +25,8 @@ impl<E: Debug> TestOutput for Result<(), E> {
 }
 
 /// Runs a test body once per compiled backend (or once on `backend`), each on a fresh runtime.
-/// io_uring is skipped, with a printed reason, where the kernel refuses it.
+/// io_uring is skipped, with a printed reason, where the kernel refuses it; a pinned backend that
+/// is not compiled in is skipped the same way.
 pub fn run_test<F, Fut>(backend: Option<Backend>, name: &'static str, test: F)
 where
     F: Fn() -> Fut,
@@ -33,6 +34,10 @@ where
     Fut::Output: TestOutput,
 {
     let backends: Vec<Backend> = match backend {
+        Some(b) if b != Backend::Auto && !Backend::compiled().contains(&b) => {
+            eprintln!("{name}: skipped: the {b} backend is not compiled in");
+            return;
+        }
         Some(b) => vec![b],
         None => Backend::compiled().to_vec(),
     };

@@ -6,7 +6,8 @@
 //! ```text
 //! loop {
 //!     poll the block_on future, if it was woken
-//!     poll up to 61 ready tasks                        (executor: no syscalls)
+//!     poll the tasks that are ready now (at least 61   (executor: no syscalls)
+//!         if there are that many, at most 256)
 //!     turn the driver: wait for IO, an unpark or the next timer deadline —
 //!         or just peek (timeout 0) when tasks are still ready
 //!     fire the timers that are due

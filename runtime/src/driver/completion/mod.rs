@@ -3,7 +3,8 @@
 //! "Do this, tell me when it is done." Each operation becomes one submission queue entry (SQE)
 //! whose `user_data` is the key of a [`Lifecycle`] slot; the kernel waits, copies and answers with
 //! a completion queue entry (CQE) carrying the same key. The run loop's `park` is one
-//! `io_uring_enter` that submits every SQE queued since the last turn *and* waits for completions.
+//! `io_uring_enter` that submits every SQE queued since the last turn *and* waits for completions
+//! (for a whole batch of them when the load is high, see [`batch`]).
 //!
 //! The life of a read under this backend:
 //!
@@ -25,9 +26,11 @@
 //! stash, where the next operation finds them). See [`lifecycle`] for the state machine.
 //!
 //! Files: [`probe`] creates the ring (setup flags, features, opcodes, refusal messages);
-//! [`ring`] submits, waits and reaps; [`feed`] runs multishot requests; [`bufring`] owns the
-//! provided buffers; [`shutdown`] makes sure the kernel is done before memory is freed.
+//! [`ring`] submits, waits and reaps; [`batch`] decides when a wait gathers a batch;
+//! [`feed`] runs multishot requests; [`bufring`] owns the provided buffers; [`shutdown`] makes
+//! sure the kernel is done before memory is freed.
 
+mod batch;
 mod bufring;
 mod feed;
 mod lifecycle;
@@ -49,6 +52,7 @@ use super::op::{Operation, Stage};
 use super::slab::Slab;
 use super::syscall::syscall;
 use crate::builder::Builder;
+use batch::Batching;
 use bufring::BufRing;
 use lifecycle::{to_result, Dropped, Lifecycle};
 
@@ -61,6 +65,9 @@ const CANCEL_KEY: u64 = u64::MAX - 1;
 /// Environment override of the builder's multishot options, for benchmarks: a comma-separated
 /// list of `accept`, `recv`, or `none`.
 const MULTISHOT_ENV: &str = "RUNTIME_URING_MULTISHOT";
+/// Environment override of the builder's `batch_wait`, in microseconds (`0` turns it off), for
+/// benchmarks.
+const BATCH_WAIT_ENV: &str = "RUNTIME_URING_BATCH_WAIT_US";
 
 pub(crate) struct Driver {
     ring: IoUring,
@@ -82,6 +89,8 @@ pub(crate) struct Driver {
     /// Keys of feeds whose descriptor closed (left there by `SharedFd`'s drop): cancelled at the
     /// next park.
     closed_feeds: Rc<RefCell<Vec<u64>>>,
+    /// When a blocking park waits for a batch of completions rather than the first one.
+    batching: Batching,
 }
 
 impl Driver {
@@ -90,7 +99,11 @@ impl Driver {
     /// # Errors
     /// `Unsupported` with the cause when the kernel refuses io_uring or lacks what we need.
     pub(crate) fn new(builder: &Builder) -> io::Result<Driver> {
-        let probe::Ring { ring, mode, .. } = probe::create(builder.ring_entries)?;
+        let probe::Ring {
+            ring,
+            mode,
+            min_timeout,
+        } = probe::create(builder.ring_entries)?;
         let eventfd = Arc::new(EventFd::new()?);
         make_blocking(eventfd.raw())?;
         let (mut multishot_accept, mut multishot_recv) =
@@ -98,6 +111,12 @@ impl Driver {
         if let Ok(list) = std::env::var(MULTISHOT_ENV) {
             multishot_accept = list.split(',').any(|w| w.trim() == "accept");
             multishot_recv = list.split(',').any(|w| w.trim() == "recv");
+        }
+        let mut batch_wait = builder.batch_wait;
+        if let Ok(us) = std::env::var(BATCH_WAIT_ENV) {
+            if let Ok(us) = us.trim().parse::<u64>() {
+                batch_wait = Duration::from_micros(us);
+            }
         }
         let bufring = if multishot_recv {
             // A kernel without provided-buffer rings (before 5.19) keeps the simple path.
@@ -122,6 +141,7 @@ impl Driver {
             multishot_recv: bufring.is_some(),
             bufring,
             closed_feeds: Rc::new(RefCell::new(Vec::new())),
+            batching: Batching::new(batch_wait, min_timeout),
         };
         driver.arm_wake();
         Ok(driver)
@@ -139,7 +159,10 @@ impl Driver {
             self.arm_wake();
         }
         let result = self.enter(timeout);
-        self.reap();
+        self.batching.enter_returned();
+        let reaped = self.reap();
+        self.batching
+            .parked(timeout != Some(Duration::ZERO), reaped);
         result
     }
 
@@ -170,6 +193,7 @@ impl Driver {
             let key = self.ops.insert(Lifecycle::Submitted);
             self.push(op.sqe().user_data(key));
             self.in_flight += 1;
+            self.batching.submitted(key);
             *stage = Stage::InFlight(key);
         }
         let Stage::InFlight(key) = *stage else {
@@ -233,6 +257,7 @@ impl std::fmt::Debug for Driver {
             .field("in_flight", &self.in_flight)
             .field("multishot_accept", &self.multishot_accept)
             .field("multishot_recv", &self.multishot_recv)
+            .field("batched_waits", &self.batching.enabled())
             .finish()
     }
 }

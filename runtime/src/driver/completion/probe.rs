@@ -11,6 +11,9 @@
 //!    instead of interrupting the thread.
 //! 3. no flags.
 //!
+//! Optional features are recorded, not required: `IORING_FEAT_MIN_TIMEOUT` (6.12+) enables batched
+//! waits (see `batch`); without it every blocking park waits for one completion.
+//!
 //! Test hook: `RUNTIME_IO_URING_DISABLED=1` in the environment makes ring creation fail as if the
 //! kernel refused it (`EPERM`), so the fallback paths can be tested on any machine.
 
@@ -33,6 +36,8 @@ pub(crate) enum SetupMode {
 pub(crate) struct Ring {
     pub(crate) ring: IoUring,
     pub(crate) mode: SetupMode,
+    /// `IORING_FEAT_MIN_TIMEOUT` (6.12+): waits may take a `min_wait` (see `batch`). Optional.
+    pub(crate) min_timeout: bool,
 }
 
 /// The opcodes every socket operation and the driver itself need, with their names for errors.
@@ -109,7 +114,12 @@ fn finish(ring: IoUring, mode: SetupMode) -> io::Result<Ring> {
             )));
         }
     }
-    Ok(Ring { ring, mode })
+    let min_timeout = params.is_feature_min_timeout();
+    Ok(Ring {
+        ring,
+        mode,
+        min_timeout,
+    })
 }
 
 fn simulated_refusal() -> bool {

@@ -6,6 +6,9 @@
 //! - **No needless syscalls.** A non-blocking park (`Some(ZERO)`) enters the kernel only when SQEs
 //!   are queued or the kernel flagged pending work (`IORING_SQ_TASKRUN`) or a CQ overflow;
 //!   otherwise it just reads the CQ, which is shared memory.
+//! - **Batched waits.** Under a high load a blocking park waits for many completions, at most
+//!   `min_wait` longer than for the first one (see [`batch`](super::batch)), so that one enter
+//!   serves dozens of messages instead of a few.
 //! - **No lost completions.** The ring is created with `IORING_FEAT_NODROP` (checked by the
 //!   probe): when the CQ is full the kernel keeps further CQEs aside and sets
 //!   `IORING_SQ_CQ_OVERFLOW`; after reaping, `reap` sees the flag and enters with `GETEVENTS` to
@@ -16,6 +19,7 @@ use std::time::Duration;
 
 use io_uring::{cqueue, squeue, types};
 
+use super::batch::{BatchWait, IDLE_TIMEOUT};
 use super::lifecycle::{to_result, Reaped};
 use super::{Driver, CANCEL_KEY, WAKE_KEY};
 use crate::context::count;
@@ -85,15 +89,22 @@ impl Driver {
         }
     }
 
-    /// Submits and waits for at least one CQE, or until `timeout`.
+    /// Submits and waits for at least one CQE, or until `timeout` — or, under a high load, for a
+    /// batch of them (see [`batch`](super::batch)).
     fn wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let requests = self.in_flight - usize::from(self.wake_armed);
+        if let Some(batch) = self.batching.next_wait(requests, timeout) {
+            match self.wait_batch(batch, timeout) {
+                // A kernel that advertised the feature but refuses the argument: stop asking.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => self.batching.disable(),
+                result => return result,
+            }
+        }
         count(|c| c.uring_enter.inc());
         let n = match timeout {
             None => self.ring.submitter().submit_and_wait(1)?,
             Some(t) => {
-                let ts = types::Timespec::new()
-                    .sec(t.as_secs())
-                    .nsec(t.subsec_nanos());
+                let ts = timespec(t);
                 let args = types::SubmitArgs::new().timespec(&ts);
                 self.ring.submitter().submit_with_args(1, &args)?
             }
@@ -102,9 +113,23 @@ impl Driver {
         Ok(())
     }
 
-    /// Takes every CQE there is (flushing overflowed ones too) and acts on each.
-    pub(super) fn reap(&mut self) {
+    /// Submits and waits for `batch.count` CQEs; once `batch.min_wait_us` has passed, for at least
+    /// one. Never longer than `timeout`.
+    fn wait_batch(&mut self, batch: BatchWait, timeout: Option<Duration>) -> io::Result<()> {
+        count(|c| c.uring_enter.inc());
+        let ts = timespec(timeout.unwrap_or(IDLE_TIMEOUT));
+        let args = types::SubmitArgs::new()
+            .timespec(&ts)
+            .min_wait_usec(batch.min_wait_us);
+        let n = self.ring.submitter().submit_with_args(batch.count, &args)?;
+        count(|c| c.sqes_submitted.add(n as u64));
+        Ok(())
+    }
+
+    /// Takes every CQE there is (flushing overflowed ones too) and acts on each. Returns how many.
+    pub(super) fn reap(&mut self) -> usize {
         let mut batch = [(0u64, 0i32, 0u32); BATCH];
+        let mut total = 0;
         loop {
             let mut n = 0;
             {
@@ -116,6 +141,7 @@ impl Driver {
                 // Dropping `cq` releases the entries to the kernel.
             }
             count(|c| c.cqes_reaped.add(n as u64));
+            total += n;
             for &(key, result, flags) in &batch[..n] {
                 self.on_cqe(key, result, flags);
             }
@@ -129,7 +155,7 @@ impl Driver {
                 let _ = self.submit();
                 continue;
             }
-            return;
+            return total;
         }
     }
 
@@ -148,9 +174,13 @@ impl Driver {
                     return;
                 };
                 match slot.on_cqe(result, flags) {
-                    Reaped::Stored => self.in_flight -= 1,
+                    Reaped::Stored => {
+                        self.in_flight -= 1;
+                        self.batching.completed(key);
+                    }
                     Reaped::Orphaned(op) => {
                         self.in_flight -= 1;
+                        self.batching.completed(key);
                         self.ops.remove(key);
                         op.orphaned(to_result(result));
                     }
@@ -177,6 +207,13 @@ impl Driver {
             self.cancel(key);
         }
     }
+}
+
+/// A relative timeout for `io_uring_enter`.
+fn timespec(t: Duration) -> types::Timespec {
+    types::Timespec::new()
+        .sec(t.as_secs())
+        .nsec(t.subsec_nanos())
 }
 
 /// Counts an SQE by kind (a byte compare: cheap enough to do always).
