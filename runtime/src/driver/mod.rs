@@ -70,7 +70,11 @@ impl Driver {
             Backend::IoUring => Ok((Self::io_uring(builder)?, None)),
             Backend::Auto => match Self::io_uring(builder) {
                 Ok(driver) => Ok((driver, None)),
-                Err(why) => Ok((Self::epoll(builder)?, Some(why.to_string()))),
+                Err(why) => match Self::epoll(builder) {
+                    Ok(driver) => Ok((driver, Some(why.to_string()))),
+                    // No fallback compiled in (or it failed too): say why io_uring was refused.
+                    Err(also) => Err(io::Error::new(why.kind(), format!("{why}; and {also}"))),
+                },
             },
         }
     }
