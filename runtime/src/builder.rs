@@ -76,8 +76,10 @@ impl FromStr for Backend {
 ///
 /// ```
 /// use runtime::{Backend, Runtime};
-/// let rt = Runtime::builder().backend(Backend::Epoll).build()?;
-/// assert_eq!(rt.backend(), Backend::Epoll);
+/// // Pin the backend; `Backend::compiled()` lists what this build has.
+/// let backend = Backend::compiled()[0];
+/// let rt = Runtime::builder().backend(backend).build()?;
+/// assert_eq!(rt.backend(), backend);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug, Clone)]
