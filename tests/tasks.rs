@@ -449,3 +449,17 @@ async fn block_on_inside_a_task_panics_clearly() {
     // The outer runtime is unharmed.
     assert_eq!(runtime::spawn(async { 3 }).await.unwrap(), 3);
 }
+
+/// A task can ask which backend runs it, and it is the one the runtime was built with.
+#[test]
+fn backend_is_visible_inside_tasks() {
+    for &backend in runtime::Backend::compiled() {
+        let Ok(rt) = runtime::Runtime::builder().backend(backend).build() else {
+            eprintln!("skipped {backend}: cannot be set up here");
+            continue;
+        };
+        let seen = rt.block_on(async { runtime::spawn(async { runtime::backend() }).await });
+        assert_eq!(seen.unwrap(), backend);
+        assert_eq!(rt.backend(), backend);
+    }
+}

@@ -123,6 +123,11 @@ pub(crate) fn with_executor<R>(f: impl FnOnce(&Executor) -> R) -> R {
     with_core(|core| f(&core.executor))
 }
 
+/// The backend of the entered runtime. Panics outside a runtime.
+pub(crate) fn backend() -> crate::Backend {
+    with_core(|core| core.backend())
+}
+
 /// The driver of the entered runtime. Panics outside a runtime, or when called from inside the
 /// driver itself (it is borrowed only for short, non-reentrant stretches).
 pub(crate) fn with_driver<R>(f: impl FnOnce(&mut Driver) -> R) -> R {

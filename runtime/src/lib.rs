@@ -63,6 +63,20 @@ pub use runtime_macros::{main, test};
 pub use stats::Stats;
 pub use task::{spawn, JoinHandle};
 
+/// The backend of the runtime running the current task: never `Auto`, always the one chosen.
+///
+/// ```
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// println!("this task runs on {}", runtime::backend());
+/// # });
+/// ```
+///
+/// # Panics
+/// When called outside a runtime.
+pub fn backend() -> Backend {
+    context::backend()
+}
+
 /// This worker thread's counters: tasks, polls, wake-ups, driver turns, syscalls by kind.
 ///
 /// ```

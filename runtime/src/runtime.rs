@@ -157,6 +157,10 @@ impl Runtime {
 }
 
 impl Core {
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// One turn of the driver, then the timers.
     fn turn(&self, main_woken: &AtomicBool) {
         let shared = self.executor.shared();

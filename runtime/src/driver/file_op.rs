@@ -25,7 +25,7 @@ where
     T::Output: Send,
 {
     #[cfg(feature = "io-uring")]
-    if crate::context::with_driver(|driver| driver.backend()) == crate::Backend::IoUring {
+    if crate::context::backend() == crate::Backend::IoUring {
         return super::Op::new(op).await;
     }
     on_blocking_pool(op).await
