@@ -6,9 +6,10 @@
 //!
 //! **Fairness:** [`Executor::run_ready`] polls at most one *generation* of tasks before the run loop
 //! goes back to the driver (without blocking when tasks are still ready): the tasks that were
-//! queued when it started, at least [`DRIVER_INTERVAL`] and at most [`MAX_GENERATION`] of them. A
-//! task woken meanwhile — an always-ready task that woke itself included — waits for the next
-//! call, so it cannot starve IO or timers, and the remote queue is looked at on every such turn.
+//! queued when it started, at least [`DRIVER_INTERVAL`] and at most [`MAX_GENERATION`] polls. The
+//! count is fixed when the call starts, so tasks woken meanwhile (an always-ready task that wakes
+//! itself included) cannot stretch it: IO and timers are never starved, and the remote queue is
+//! looked at on every such turn.
 //! Why a generation and not a fixed 61: when one driver turn wakes 100 tasks (100 connections
 //! that received data), polling them all before the next turn lets one `io_uring_enter` (or one
 //! `epoll_wait`) serve all of them, instead of a non-blocking turn every 61 polls.
