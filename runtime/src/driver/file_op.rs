@@ -1,7 +1,8 @@
 //! Where file operations part ways: the one place that decides how a file op gets done.
 //!
 //! - **io_uring** (completion): the op is submitted like a socket op ([`Op`](super::Op)); the
-//!   kernel waits for the disk itself and the worker thread never blocks.
+//!   kernel waits for the disk itself and the worker thread never blocks. (A kernel that lacks one
+//!   of the file opcodes — `MKDIRAT` came in 5.15 — takes the pool path below instead.)
 //! - **epoll** (readiness): readiness means nothing for a regular file (it is always "ready", and
 //!   `epoll_ctl` rejects it with `EPERM`), yet its syscalls may block on the disk. So the op's
 //!   `attempt` — a plain blocking syscall — and its `complete` run on the blocking pool, and the
@@ -24,8 +25,7 @@ where
     T: Operation + Send,
     T::Output: Send,
 {
-    #[cfg(feature = "io-uring")]
-    if crate::context::backend() == crate::Backend::IoUring {
+    if crate::context::with_driver(|driver| driver.completes_files()) {
         return super::Op::new(op).await;
     }
     on_blocking_pool(op).await

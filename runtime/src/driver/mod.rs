@@ -108,6 +108,17 @@ impl Driver {
         }
     }
 
+    /// Whether file operations are completed by the kernel (io_uring with every file opcode), or
+    /// must run on the blocking pool (epoll; an io_uring too old for some file opcode).
+    pub(crate) fn completes_files(&self) -> bool {
+        match self {
+            #[cfg(feature = "epoll")]
+            Driver::Epoll(_) => false,
+            #[cfg(feature = "io-uring")]
+            Driver::IoUring(d) => d.completes_files(),
+        }
+    }
+
     pub(crate) fn unparker(&self) -> Unparker {
         match self {
             #[cfg(feature = "epoll")]

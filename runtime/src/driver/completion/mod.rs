@@ -91,6 +91,8 @@ pub(crate) struct Driver {
     closed_feeds: Rc<RefCell<Vec<u64>>>,
     /// When a blocking park waits for a batch of completions rather than the first one.
     batching: Batching,
+    /// The kernel supports every file opcode: file operations are submitted, not sent to the pool.
+    file_ops: bool,
 }
 
 impl Driver {
@@ -103,6 +105,7 @@ impl Driver {
             ring,
             mode,
             min_timeout,
+            file_ops,
         } = probe::create(builder.ring_entries)?;
         let eventfd = Arc::new(EventFd::new()?);
         make_blocking(eventfd.raw())?;
@@ -142,9 +145,15 @@ impl Driver {
             bufring,
             closed_feeds: Rc::new(RefCell::new(Vec::new())),
             batching: Batching::new(batch_wait, min_timeout),
+            file_ops,
         };
         driver.arm_wake();
         Ok(driver)
+    }
+
+    /// Whether file operations can be submitted to this ring (see `probe::Ring::file_ops`).
+    pub(crate) fn completes_files(&self) -> bool {
+        self.file_ops
     }
 
     pub(crate) fn unparker(&self) -> Unparker {

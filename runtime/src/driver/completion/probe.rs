@@ -38,7 +38,23 @@ pub(crate) struct Ring {
     pub(crate) mode: SetupMode,
     /// `IORING_FEAT_MIN_TIMEOUT` (6.12+): waits may take a `min_wait` (see `batch`). Optional.
     pub(crate) min_timeout: bool,
+    /// Every file opcode of `FILE_OPS` is supported (the last one, `MKDIRAT`, came in 5.15);
+    /// otherwise file operations take the blocking pool, as under epoll.
+    pub(crate) file_ops: bool,
 }
+
+/// The opcodes of the file operations (`driver/ops/fs/`). Optional: see [`Ring::file_ops`].
+const FILE_OPS: &[u8] = &[
+    opcode::OpenAt::CODE,
+    opcode::Read::CODE,
+    opcode::Write::CODE,
+    opcode::Fsync::CODE,
+    opcode::Statx::CODE,
+    opcode::Close::CODE,
+    opcode::UnlinkAt::CODE,
+    opcode::RenameAt::CODE,
+    opcode::MkDirAt::CODE,
+];
 
 /// The opcodes every socket operation and the driver itself need, with their names for errors.
 const REQUIRED: &[(u8, &str)] = &[
@@ -115,10 +131,12 @@ fn finish(ring: IoUring, mode: SetupMode) -> io::Result<Ring> {
         }
     }
     let min_timeout = params.is_feature_min_timeout();
+    let file_ops = FILE_OPS.iter().all(|&code| probe.is_supported(code));
     Ok(Ring {
         ring,
         mode,
         min_timeout,
+        file_ops,
     })
 }
 
