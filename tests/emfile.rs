@@ -11,15 +11,19 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use runtime::io::{AsyncReadOwned, AsyncWriteOwned};
 use runtime::net::TcpListener;
 use runtime::{Backend, Runtime};
 
 /// Set (to a backend name) in the child's environment: it tells the child test to run.
+/// The accept loop under test is the echo example's own.
+#[path = "../examples/common/echo_server.rs"]
+mod echo_server;
+
 const CHILD_ENV: &str = "RUNTIME_EMFILE_CHILD_BACKEND";
 
 /// The child's descriptor limit: small, so a handful of connections exhaust it.
@@ -53,7 +57,8 @@ fn emfile_server_child() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         println!("listening on {}", listener.local_addr().unwrap());
         io::stdout().flush().unwrap();
-        let _ = runtime::time::timeout(CHILD_LIFETIME, accept_loop(listener)).await;
+        let serving = echo_server::accept_loop(listener, false, Rc::new(()));
+        let _ = runtime::time::timeout(CHILD_LIFETIME, serving).await;
     });
 }
 
@@ -73,38 +78,6 @@ fn lower_fd_limit(limit: libc::rlim_t) {
     // SAFETY: `lowered` is a valid rlimit that outlives the call.
     let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lowered) };
     assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
-}
-
-/// The accept loop of `examples/echo.rs`: out of descriptors, it logs and backs off briefly.
-async fn accept_loop(listener: TcpListener) {
-    loop {
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                runtime::spawn(echo(stream));
-            }
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
-                // A fixed marker for the parent (the error text could be localised).
-                eprintln!("child: accept: EMFILE ({e}); backing off");
-                runtime::time::sleep(Duration::from_millis(10)).await;
-            }
-            Err(e) => eprintln!("child: accept: {e}"),
-        }
-    }
-}
-
-async fn echo(mut stream: impl AsyncReadOwned + AsyncWriteOwned) {
-    let mut buf = Vec::with_capacity(4096);
-    loop {
-        let (res, data) = stream.read(buf).await;
-        if !matches!(res, Ok(1..)) {
-            return;
-        }
-        let (res, data) = stream.write_all(data).await;
-        if res.is_err() {
-            return;
-        }
-        buf = data;
-    }
 }
 
 // --- the parent -----------------------------------------------------------------------------------

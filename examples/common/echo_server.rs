@@ -47,7 +47,8 @@ pub async fn accept_loop<W: Watcher>(listener: TcpListener, upper: bool, watcher
                 runtime::spawn(serve(stream, upper, watcher.clone(), tag));
             }
             Err(e) if is_out_of_descriptors(&e) => {
-                eprintln!("echo: accept: {e}; waiting for descriptors to free up");
+                // "EMFILE" spelled out: tests look for it (the error's own text may be localised).
+                eprintln!("echo: accept: EMFILE/ENFILE ({e}); waiting for descriptors to free up");
                 runtime::time::sleep(Duration::from_millis(10)).await;
             }
             Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {} // the peer gave up first

@@ -41,10 +41,8 @@ pub trait AsyncReadOwned {
             while filled < total {
                 let (res, slice) = self.read(buf.slice(filled..)).await;
                 buf = slice.into_inner();
-                match res {
-                    Ok(0) => return (Err(io::ErrorKind::UnexpectedEof.into()), buf),
+                match progress(res, io::ErrorKind::UnexpectedEof) {
                     Ok(n) => filled += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return (Err(e), buf),
                 }
             }
@@ -68,10 +66,8 @@ pub trait AsyncWriteOwned {
             while written < total {
                 let (res, slice) = self.write(buf.slice(written..total)).await;
                 buf = slice.into_inner();
-                match res {
-                    Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+                match progress(res, io::ErrorKind::WriteZero) {
                     Ok(n) => written += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return (Err(e), buf),
                 }
             }
@@ -81,4 +77,32 @@ pub trait AsyncWriteOwned {
 
     /// Shuts the write direction down: the peer reads end of stream.
     fn shutdown(&mut self) -> impl Future<Output = io::Result<()>>;
+}
+
+/// One step of a "fill the whole buffer" or "write all of it" loop: the bytes it moved (0 after
+/// an interrupted call, which is simply retried), or the error that ends the loop — `stalled` when
+/// the call moved nothing (end of stream for a read, `WriteZero` for a write).
+pub(crate) fn progress(result: io::Result<usize>, stalled: io::ErrorKind) -> io::Result<usize> {
+    match result {
+        Ok(0) => Err(stalled.into()),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(0),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_retries_interrupts_and_stops_on_stall() {
+        assert_eq!(progress(Ok(5), io::ErrorKind::WriteZero).unwrap(), 5);
+        let interrupted = Err(io::ErrorKind::Interrupted.into());
+        assert_eq!(progress(interrupted, io::ErrorKind::WriteZero).unwrap(), 0);
+        let stalled = progress(Ok(0), io::ErrorKind::UnexpectedEof).unwrap_err();
+        assert_eq!(stalled.kind(), io::ErrorKind::UnexpectedEof);
+        let reset = Err(io::ErrorKind::ConnectionReset.into());
+        let err = progress(reset, io::ErrorKind::UnexpectedEof).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+    }
 }

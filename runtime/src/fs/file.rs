@@ -10,6 +10,7 @@ use super::{Metadata, OpenOptions};
 use crate::buf::{BufResult, IoBuf, IoBufMut};
 use crate::driver::file_op;
 use crate::driver::ops::fs::{Close, FileFd, Fsync, ReadAt, Statx, WriteAt};
+use crate::io::progress;
 
 /// An open file. Every read and write names its offset; there is no cursor (see the
 /// [module docs](super) for why, and for how the two backends carry these operations out).
@@ -89,10 +90,8 @@ impl File {
         while filled < total {
             let (res, slice) = self.read_at(buf.slice(filled..), pos + filled as u64).await;
             buf = slice.into_inner();
-            match res {
-                Ok(0) => return (Err(io::ErrorKind::UnexpectedEof.into()), buf),
+            match progress(res, io::ErrorKind::UnexpectedEof) {
                 Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return (Err(e), buf),
             }
         }
@@ -116,10 +115,8 @@ impl File {
             let at = pos + written as u64;
             let (res, slice) = self.write_at(buf.slice(written..total), at).await;
             buf = slice.into_inner();
-            match res {
-                Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+            match progress(res, io::ErrorKind::WriteZero) {
                 Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return (Err(e), buf),
             }
         }
