@@ -9,11 +9,12 @@
 //! guard borrows the `Core` for its whole life and restores the previous value when dropped (also
 //! when unwinding).
 
-use std::cell::{Cell, RefMut};
+use std::cell::{Cell, RefCell, RefMut};
 use std::marker::PhantomData;
 use std::ptr;
+use std::rc::Rc;
 
-use crate::driver::Driver;
+use crate::driver::{Driver, DriverId, Mailbox};
 use crate::executor::Executor;
 use crate::runtime::Core;
 use crate::stats::Counters;
@@ -25,11 +26,19 @@ struct Context {
     counters: Counters,
     /// IO operations the current poll may still complete before it must yield (see [`budget`]).
     budget: Cell<u32>,
+    /// The mailbox of every driver alive on this thread, entered or not (see
+    /// `driver/identity.rs`): where things dropped away from their driver are posted.
+    mailboxes: RefCell<Vec<(DriverId, Rc<Mailbox>)>>,
 }
 
 thread_local! {
     static CONTEXT: Context = const {
-        Context { core: Cell::new(ptr::null()), counters: Counters::new(), budget: Cell::new(BUDGET) }
+        Context {
+            core: Cell::new(ptr::null()),
+            counters: Counters::new(),
+            budget: Cell::new(BUDGET),
+            mailboxes: RefCell::new(Vec::new()),
+        }
     };
 }
 
@@ -175,6 +184,31 @@ pub(crate) fn try_push_local(task: Notified) -> Option<Notified> {
 /// Whether this thread is running the executor that `shared` belongs to.
 pub(crate) fn is_current(shared: &std::sync::Arc<crate::executor::Shared>) -> bool {
     try_with_core(|core| std::sync::Arc::ptr_eq(core.executor.shared(), shared)).unwrap_or(false)
+}
+
+/// A driver was created on this thread: things of its own dropped elsewhere reach it through
+/// `mailbox`.
+pub(crate) fn register_mailbox(id: DriverId, mailbox: Rc<Mailbox>) {
+    let _ = CONTEXT.try_with(|c| c.mailboxes.borrow_mut().push((id, mailbox)));
+}
+
+/// The driver `id` is being dropped: nothing can be posted to it any more.
+pub(crate) fn unregister_mailbox(id: DriverId) {
+    let _ = CONTEXT.try_with(|c| c.mailboxes.borrow_mut().retain(|(owner, _)| *owner != id));
+}
+
+/// The mailbox of the driver `id`, when that driver is alive on this thread.
+pub(crate) fn mailbox(id: DriverId) -> Option<Rc<Mailbox>> {
+    CONTEXT
+        .try_with(|c| {
+            let boxes = c.mailboxes.try_borrow().ok()?;
+            boxes
+                .iter()
+                .find(|(owner, _)| *owner == id)
+                .map(|(_, m)| m.clone())
+        })
+        .ok()
+        .flatten()
 }
 
 /// Bumps this thread's counters: `count(|c| c.polls.inc())`.

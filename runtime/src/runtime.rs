@@ -121,6 +121,8 @@ impl Runtime {
     /// When called from inside a runtime (a task or another `block_on`) on the same thread.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _entered = context::enter(&self.core, false);
+        // What another runtime on this thread dropped of ours since we last ran comes first.
+        self.core.driver.borrow_mut().collect_mail();
         let main = Arc::new(MainWaker {
             woken: AtomicBool::new(true),
             shared: self.core.executor.shared().clone(),

@@ -4,6 +4,11 @@
 //! kernel may still act on it — under io_uring an op outlives its future until its completion
 //! arrives. The last clone closes the descriptor; under epoll it first frees its registration.
 //!
+//! A socket belongs to the driver that first runs an operation on it ([`SharedFd::claim`]): its
+//! epoll registration and its stash are that driver's state. Under any other runtime its
+//! operations fail with an error, and closing it there posts the registration back to its owner
+//! (see `driver/identity.rs`).
+//!
 //! Under io_uring the descriptor also keeps a [`Stash`]: what the kernel delivered for this
 //! descriptor that no operation has taken yet — the bytes of a read whose future was dropped after
 //! the kernel had already filled its buffer, the connection of a cancelled accept, or what a
@@ -16,6 +21,7 @@ use std::rc::Rc;
 #[cfg(feature = "io-uring")]
 use std::{cell::RefCell, collections::VecDeque, io, rc::Weak, task::Waker};
 
+use super::identity::{self, DriverId};
 #[cfg(feature = "io-uring")]
 use super::sockaddr::SockAddr;
 
@@ -31,7 +37,10 @@ pub(crate) struct WeakFd(Weak<Inner>);
 #[derive(Debug)]
 struct Inner {
     fd: OwnedFd,
-    /// The readiness driver's registration, made on first use (never under io_uring).
+    /// The driver this socket belongs to: the first to run an operation on it.
+    owner: Cell<Option<DriverId>>,
+    /// The owner's readiness registration, made on first wait (never under io_uring).
+    #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
     token: Cell<Option<u64>>,
     /// Completion results nobody took yet (allocated on first use: most descriptors never need it).
     #[cfg(feature = "io-uring")]
@@ -42,8 +51,11 @@ struct Inner {
 #[cfg(feature = "io-uring")]
 #[derive(Debug, Default)]
 pub(crate) struct Stash {
-    /// Received bytes, oldest first.
+    /// Received bytes, oldest first (byte streams only).
     pub(crate) bytes: VecDeque<u8>,
+    /// Received datagrams, oldest first, each whole, with its sender when it is known (datagram
+    /// sockets only: a datagram is never merged with another, see `ops/recv.rs`).
+    pub(crate) datagrams: VecDeque<(Box<[u8]>, Option<SockAddr>)>,
     /// Accepted connections, oldest first, with the peer address when it is known.
     pub(crate) accepted: VecDeque<(OwnedFd, Option<SockAddr>)>,
     /// What a multishot receive ended with, reported once `bytes` is empty: `Ok(0)` (end of
@@ -73,6 +85,7 @@ impl SharedFd {
     pub(crate) fn new(fd: OwnedFd) -> SharedFd {
         SharedFd(Rc::new(Inner {
             fd,
+            owner: Cell::new(None),
             token: Cell::new(None),
             #[cfg(feature = "io-uring")]
             stash: RefCell::new(None),
@@ -83,6 +96,19 @@ impl SharedFd {
         self.0.fd.as_raw_fd()
     }
 
+    /// Makes driver `id` this socket's owner if it has none; fails if another driver owns it.
+    pub(crate) fn claim(&self, id: DriverId) -> std::io::Result<()> {
+        match self.0.owner.get() {
+            Some(owner) if owner == id => Ok(()),
+            None => {
+                self.0.owner.set(Some(id));
+                Ok(())
+            }
+            Some(owner) => Err(identity::foreign_fd_error(owner, id)),
+        }
+    }
+
+    /// The owner's readiness registration; only the owner may ask (see [`claim`](Self::claim)).
     #[cfg(feature = "epoll")]
     pub(crate) fn token(&self) -> Option<u64> {
         self.0.token.get()
@@ -111,7 +137,12 @@ impl SharedFd {
     /// Whether anything is stashed (bytes, connections or an end): one borrow, no allocation.
     pub(crate) fn has_stashed(&self) -> bool {
         match &*self.0.stash.borrow() {
-            Some(s) => !s.bytes.is_empty() || !s.accepted.is_empty() || s.end.is_some(),
+            Some(s) => {
+                !s.bytes.is_empty()
+                    || !s.datagrams.is_empty()
+                    || !s.accepted.is_empty()
+                    || s.end.is_some()
+            }
             None => false,
         }
     }
@@ -145,6 +176,33 @@ impl SharedFd {
         }
         stash.bytes.drain(..n);
         Some(Ok(n))
+    }
+
+    /// Moves the oldest stashed datagram to `dst`, cut to `len` bytes as the kernel would cut it:
+    /// `None` when no datagram is stashed, else the count and the sender (when known).
+    ///
+    /// # Safety
+    /// `dst` must be valid for writes of `len` bytes.
+    pub(crate) unsafe fn take_datagram(
+        &self,
+        dst: *mut u8,
+        len: usize,
+    ) -> Option<(usize, Option<SockAddr>)> {
+        let (datagram, from) = self.0.stash.borrow_mut().as_mut()?.datagrams.pop_front()?;
+        let n = len.min(datagram.len());
+        // SAFETY: the caller promises `dst` is writable for `len >= n` bytes; the source is a
+        // datagram the stash owned, which cannot overlap a caller's buffer.
+        unsafe { std::ptr::copy_nonoverlapping(datagram.as_ptr(), dst, n) };
+        Some((n, from))
+    }
+
+    /// Appends one received datagram, kept whole, and wakes whoever waits for the stash.
+    pub(crate) fn stash_datagram(&self, datagram: &[u8], from: Option<SockAddr>) {
+        let waiters = self.with_stash(|s| {
+            s.datagrams.push_back((datagram.into(), from));
+            std::mem::take(&mut s.waiters)
+        });
+        waiters.into_iter().for_each(Waker::wake);
     }
 
     /// Notes a cancelled operation whose result will come to the stash.
@@ -204,10 +262,9 @@ impl WeakFd {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(token) = self.token.get() {
-            // Outside the runtime (or while it is busy) there is nothing to free: the driver drops
-            // its registrations with itself, and closing the fd removes it from the epoll set.
-            let _ = crate::context::try_with_driver(|driver| driver.deregister(token));
+        #[cfg(feature = "epoll")]
+        if let (Some(owner), Some(token)) = (self.owner.get(), self.token.get()) {
+            deregister(owner, token);
         }
         #[cfg(feature = "io-uring")]
         if let Some(feed) = self.stash.get_mut().as_mut().and_then(|s| s.feed.take()) {
@@ -216,5 +273,25 @@ impl Drop for Inner {
             feed.closed.borrow_mut().push(feed.key);
         }
         // `fd` closes itself; accepted connections nobody took close with the stash.
+    }
+}
+
+/// Frees the registration `token` of a socket being closed, in its owner's driver: at once when
+/// that driver is the one entered, else through its mailbox. With no owner alive on this thread
+/// there is nothing to free (a driver drops its registrations with itself); closing the descriptor
+/// removes it from the epoll set either way.
+#[cfg(feature = "epoll")]
+fn deregister(owner: DriverId, token: u64) {
+    let done = crate::context::try_with_driver(|driver| {
+        let home = driver.id() == owner;
+        if home {
+            driver.deregister(token);
+        }
+        home
+    });
+    if done != Some(true) {
+        if let Some(mailbox) = crate::context::mailbox(owner) {
+            mailbox.closed_tokens.borrow_mut().push(token);
+        }
     }
 }

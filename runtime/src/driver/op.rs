@@ -24,6 +24,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::fd::SharedFd;
+use super::identity::DriverId;
 
 /// Which readiness an operation waits for.
 #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
@@ -41,6 +42,13 @@ pub(crate) trait Operation: Sized + 'static {
     /// Readiness face: the descriptor and the direction to wait for before each attempt.
     #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
     fn interest(&self) -> (&SharedFd, Direction);
+
+    /// Both faces: the socket this operation acts on, if it acts on one. A socket belongs to the
+    /// driver that first runs an operation on it (see `driver/identity.rs`); file operations,
+    /// which keep no per-driver state, answer `None`.
+    fn socket(&self) -> Option<&SharedFd> {
+        None
+    }
 
     /// Readiness face: a call made once, before the first wait (a non-blocking `connect` starts
     /// here).
@@ -119,10 +127,10 @@ pub(crate) enum Stage {
     /// Readiness: prepared, waiting for readiness or retrying.
     #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
     Waiting,
-    /// Completion: submitted to the kernel under this key (slot index and generation, the SQE's
-    /// `user_data`).
+    /// Completion: submitted to the kernel by driver `owner` under `key` (slot index and
+    /// generation, the SQE's `user_data`). Only that driver may complete or free it.
     #[cfg_attr(not(feature = "io-uring"), allow(dead_code))]
-    InFlight(u64),
+    InFlight { owner: DriverId, key: u64 },
     /// The output was returned.
     Done,
 }
@@ -172,8 +180,8 @@ impl<T: Operation> Future for Op<T> {
 
 impl<T: Operation> Drop for Op<T> {
     fn drop(&mut self) {
-        if let (Stage::InFlight(key), Some(data)) = (self.stage, self.data.take()) {
-            super::orphan(key, data);
+        if let (Stage::InFlight { owner, key }, Some(data)) = (self.stage, self.data.take()) {
+            super::orphan(owner, key, data);
         }
     }
 }

@@ -73,7 +73,7 @@ impl UdpSocket {
 
     /// Receives one datagram from the connected address.
     pub async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        Op::new(Recv::new(&self.fd, buf)).await
+        Op::new(Recv::datagram(&self.fd, buf)).await
     }
 
     /// The local address.

@@ -48,12 +48,14 @@ use std::time::Duration;
 use io_uring::{opcode, types, IoUring};
 
 use super::eventfd::{EventFd, Unparker};
+use super::identity::DriverId;
 use super::op::{Operation, Stage};
 use super::slab::Slab;
 use super::syscall::syscall;
 use crate::builder::Builder;
 use batch::Batching;
 use bufring::BufRing;
+pub(crate) use lifecycle::Orphan;
 use lifecycle::{to_result, Dropped, Lifecycle};
 
 /// `user_data` of the eventfd read that lets other threads wake a parked driver. Slab keys never
@@ -176,9 +178,10 @@ impl Driver {
     }
 
     /// Drives `op` by completion: take a stashed result, or wait on a multishot feed, or submit
-    /// its SQE; later polls collect the CQE.
+    /// its SQE (in flight under `id`, this driver's identity); later polls collect the CQE.
     pub(crate) fn poll_op<T: Operation>(
         &mut self,
+        id: DriverId,
         op: &mut T,
         stage: &mut Stage,
         cx: &mut Context<'_>,
@@ -203,15 +206,13 @@ impl Driver {
             self.push(op.sqe().user_data(key));
             self.in_flight += 1;
             self.batching.submitted(key);
-            *stage = Stage::InFlight(key);
+            *stage = Stage::InFlight { owner: id, key };
         }
-        let Stage::InFlight(key) = *stage else {
+        let Stage::InFlight { key, .. } = *stage else {
             unreachable!("the completion driver never leaves an op in {stage:?}")
         };
         let Some(slot) = self.ops.get_mut(key) else {
-            return Poll::Ready(Err(io::Error::other(
-                "operation slot vanished (was the future moved to another runtime?)",
-            )));
+            unreachable!("the slot of an operation in flight here is freed only by its future")
         };
         match slot.poll(cx) {
             Poll::Pending => Poll::Pending,
@@ -224,9 +225,11 @@ impl Driver {
 
     /// The future of the op in slot `key` was dropped. The op is kept until the kernel is done
     /// with it (a cancel is requested), or handed its result now if that already arrived.
-    pub(crate) fn orphan<T: Operation>(&mut self, key: u64, op: Box<T>) {
+    pub(crate) fn orphan(&mut self, key: u64, op: Box<dyn Orphan>) {
         let Some(slot) = self.ops.get_mut(key) else {
-            // Not ours (another runtime's op?): the kernel may still use its memory, so leak it.
+            // Every caller checked the op's owner, so this is a driver bug; the kernel may still
+            // use the op's memory, so leak it rather than free it.
+            debug_assert!(false, "orphaned an operation whose slot is gone");
             std::mem::forget(op);
             return;
         };

@@ -36,6 +36,10 @@ impl Accept {
 impl Operation for Accept {
     type Output = io::Result<(OwnedFd, SockAddr)>;
 
+    fn socket(&self) -> Option<&SharedFd> {
+        Some(&self.fd)
+    }
+
     fn interest(&self) -> (&SharedFd, Direction) {
         (&self.fd, Direction::Read)
     }

@@ -32,6 +32,10 @@ impl Connect {
 impl Operation for Connect {
     type Output = io::Result<()>;
 
+    fn socket(&self) -> Option<&SharedFd> {
+        Some(&self.fd)
+    }
+
     fn interest(&self) -> (&SharedFd, Direction) {
         (&self.fd, Direction::Write)
     }

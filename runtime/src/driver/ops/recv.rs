@@ -10,6 +10,13 @@
 //! With multishot receive on, the op has no SQE of its own: it waits for the descriptor's stash,
 //! which the multishot request fills (see the completion driver's `feed`).
 //!
+//! **Datagrams keep their boundaries.** The same op reads a connected datagram socket (UDP), and
+//! there each read takes exactly one datagram, so what holds for a byte stream does not:
+//! - a short read does not mean the socket is empty (the next datagram may be queued already), so
+//!   under epoll a datagram read never clears the cached readiness: only `EAGAIN` does;
+//! - bytes are never merged: a cancelled read's datagram is stashed whole, as one datagram, and
+//!   the multishot byte feed (which would concatenate datagrams) never serves a datagram socket.
+//!
 //! [`complete`]: Operation::complete
 
 use std::io;
@@ -24,18 +31,30 @@ use crate::driver::SharedFd;
 pub(crate) struct Recv<B> {
     fd: SharedFd,
     buf: B,
+    /// The socket carries datagrams (one read, one message), not a byte stream.
+    datagram: bool,
     /// The kernel was asked to fill `buf` (as opposed to the stash or the readiness path).
     #[cfg(feature = "io-uring")]
     submitted: bool,
 }
 
 impl<B: IoBufMut> Recv<B> {
+    /// A read from a byte stream (TCP, Unix stream).
     pub(crate) fn new(fd: &SharedFd, buf: B) -> Recv<B> {
         Recv {
             fd: fd.clone(),
             buf,
+            datagram: false,
             #[cfg(feature = "io-uring")]
             submitted: false,
+        }
+    }
+
+    /// A read of one datagram from a connected datagram socket (UDP).
+    pub(crate) fn datagram(fd: &SharedFd, buf: B) -> Recv<B> {
+        Recv {
+            datagram: true,
+            ..Recv::new(fd, buf)
         }
     }
 }
@@ -43,30 +62,44 @@ impl<B: IoBufMut> Recv<B> {
 #[cfg(feature = "io-uring")]
 impl<B: IoBufMut> Recv<B> {
     /// When older bytes (of a cancelled read) were stashed while this read was in flight, they
-    /// come first: this read's bytes go behind them, and the buffer is refilled from the front.
-    /// (An end of stream, `Ok(0)`, also waits behind them: the kernel reports it again.)
+    /// come first: this read's bytes (or datagram) go behind them, and the buffer is refilled
+    /// from the front. (An end of stream, `Ok(0)`, also waits behind them: the kernel reports it
+    /// again.)
     fn behind_stashed(&mut self, result: io::Result<usize>) -> io::Result<usize> {
         match result {
             Ok(n) if self.submitted && self.fd.has_stashed() => {
                 // SAFETY: the kernel initialised the first `n` bytes of the buffer.
                 let fresh = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n) };
-                self.fd.stash_bytes(fresh);
+                if self.datagram {
+                    self.fd.stash_datagram(fresh, None);
+                } else {
+                    self.fd.stash_bytes(fresh);
+                }
                 self.take_stashed().unwrap_or(Ok(0))
             }
             other => other,
         }
     }
 
-    /// Moves stashed bytes into the buffer, if there are any.
+    /// Moves stashed bytes (or the oldest stashed datagram) into the buffer, if there are any.
     fn take_stashed(&mut self) -> Option<io::Result<usize>> {
         let (ptr, len) = (self.buf.stable_mut_ptr(), self.buf.bytes_total());
-        // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
-        unsafe { self.fd.take_bytes(ptr, len) }
+        if self.datagram {
+            // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
+            unsafe { self.fd.take_datagram(ptr, len) }.map(|(n, _)| Ok(n))
+        } else {
+            // SAFETY: as above.
+            unsafe { self.fd.take_bytes(ptr, len) }
+        }
     }
 }
 
 impl<B: IoBufMut> Operation for Recv<B> {
     type Output = BufResult<usize, B>;
+
+    fn socket(&self) -> Option<&SharedFd> {
+        Some(&self.fd)
+    }
 
     fn interest(&self) -> (&SharedFd, Direction) {
         (&self.fd, Direction::Read)
@@ -81,9 +114,10 @@ impl<B: IoBufMut> Operation for Recv<B> {
         Ok(n as usize)
     }
 
-    /// A read that filled less than the buffer emptied the socket's receive queue.
+    /// A stream read that filled less than the buffer emptied the socket's receive queue. A
+    /// datagram read proves nothing: the next datagram may be queued already.
     fn drained(&self, n: usize) -> bool {
-        n > 0 && n < self.buf.bytes_total()
+        !self.datagram && n > 0 && n < self.buf.bytes_total()
     }
 
     #[cfg(feature = "io-uring")]
@@ -112,7 +146,8 @@ impl<B: IoBufMut> Operation for Recv<B> {
 
     #[cfg(feature = "io-uring")]
     fn feed(&self) -> Option<(&SharedFd, crate::driver::op::FeedKind)> {
-        Some((&self.fd, crate::driver::op::FeedKind::Recv))
+        // The multishot feed concatenates what it receives: streams only.
+        (!self.datagram).then_some((&self.fd, crate::driver::op::FeedKind::Recv))
     }
 
     fn complete(mut self, result: io::Result<usize>) -> Self::Output {
@@ -125,13 +160,22 @@ impl<B: IoBufMut> Operation for Recv<B> {
         (result, self.buf)
     }
 
-    /// The future was dropped but the kernel read `n` bytes: keep them for the next read.
+    /// The future was dropped but the kernel read `n` bytes: keep them for the next read (a
+    /// datagram whole, even an empty one).
     #[cfg(feature = "io-uring")]
     fn orphaned(self, result: io::Result<usize>) {
-        if let Ok(n @ 1..) = result {
-            // SAFETY: the kernel initialised the first `n` bytes of the buffer.
-            let bytes = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n) };
-            self.fd.stash_bytes(bytes);
+        match result {
+            Ok(n) if self.datagram => {
+                // SAFETY: the kernel initialised the first `n` bytes of the buffer.
+                let datagram = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n) };
+                self.fd.stash_datagram(datagram, None);
+            }
+            Ok(n @ 1..) => {
+                // SAFETY: as above.
+                let bytes = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n) };
+                self.fd.stash_bytes(bytes);
+            }
+            _ => {}
         }
         self.fd.orphan_done();
     }

@@ -35,6 +35,10 @@ impl<B: IoBuf> Send<B> {
 impl<B: IoBuf> Operation for Send<B> {
     type Output = BufResult<usize, B>;
 
+    fn socket(&self) -> Option<&SharedFd> {
+        Some(&self.fd)
+    }
+
     fn interest(&self) -> (&SharedFd, Direction) {
         (&self.fd, Direction::Write)
     }

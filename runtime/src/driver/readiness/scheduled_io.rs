@@ -6,6 +6,13 @@
 //! clear carries the tick its attempt started from and is ignored if an event arrived in between, so
 //! a stale `EAGAIN` can never erase a newer edge. Readers and writers wait separately, so one task
 //! may read while another writes the same socket.
+//!
+//! **Several waiters per direction.** The socket methods take `&self`, so two tasks may read (or
+//! write) the same socket at once — two readers of one UDP socket, say. Each direction keeps every
+//! distinct waker that waits ([`Waiters`]), and an event wakes them all: the ones that find
+//! nothing get `EAGAIN` and wait again. (Keeping only the last waker would leave the first task
+//! asleep with a datagram queued for it; io_uring, where each read is its own request, never had
+//! that problem, and both backends must run the same program the same way.)
 
 use std::task::{Context, Poll, Waker};
 
@@ -58,8 +65,39 @@ pub(crate) struct ReadyEvent {
 pub(crate) struct ScheduledIo {
     readiness: u8,
     tick: u32,
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    readers: Waiters,
+    writers: Waiters,
+}
+
+/// The tasks waiting for one direction: each distinct waker once. The first needs no
+/// allocation; further ones go to a vector whose capacity is kept for the next waits.
+#[derive(Debug, Default)]
+struct Waiters {
+    first: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl Waiters {
+    /// Adds `waker` unless it (or a waker for the same task) is already there.
+    fn register(&mut self, waker: &Waker) {
+        match &self.first {
+            None => self.first = Some(waker.clone()),
+            Some(w) if w.will_wake(waker) => {}
+            Some(_) => {
+                if !self.more.iter().any(|w| w.will_wake(waker)) {
+                    self.more.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    /// Wakes and forgets every waiter.
+    fn wake_all(&mut self) {
+        if let Some(w) = self.first.take() {
+            w.wake();
+        }
+        self.more.drain(..).for_each(Waker::wake);
+    }
 }
 
 impl ScheduledIo {
@@ -72,13 +110,9 @@ impl ScheduledIo {
                 ready,
             });
         }
-        let slot = match dir {
-            Direction::Read => &mut self.reader,
-            Direction::Write => &mut self.writer,
-        };
-        match slot {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
+        match dir {
+            Direction::Read => self.readers.register(cx.waker()),
+            Direction::Write => self.writers.register(cx.waker()),
         }
         Poll::Pending
     }
@@ -96,14 +130,10 @@ impl ScheduledIo {
         self.readiness |= ready;
         self.tick = self.tick.wrapping_add(1);
         if ready & mask(Direction::Read) != 0 {
-            if let Some(w) = self.reader.take() {
-                w.wake();
-            }
+            self.readers.wake_all();
         }
         if ready & mask(Direction::Write) != 0 {
-            if let Some(w) = self.writer.take() {
-                w.wake();
-            }
+            self.writers.wake_all();
         }
     }
 }
@@ -139,6 +169,32 @@ mod tests {
         io.clear(seen);
         assert!(io.poll_ready(Direction::Read, &mut cx()).is_pending());
         assert!(io.poll_ready(Direction::Write, &mut cx()).is_ready());
+    }
+
+    #[test]
+    fn every_waiting_reader_is_woken() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        struct Count(AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let (a, b) = (
+            Arc::new(Count(AtomicUsize::new(0))),
+            Arc::new(Count(AtomicUsize::new(0))),
+        );
+        let (wa, wb) = (Waker::from(a.clone()), Waker::from(b.clone()));
+        let mut io = ScheduledIo::default();
+        for w in [&wa, &wb, &wa] {
+            assert!(io
+                .poll_ready(Direction::Read, &mut Context::from_waker(w))
+                .is_pending());
+        }
+        io.on_event(READABLE);
+        assert_eq!(a.0.load(Ordering::SeqCst), 1, "woken once, registered once");
+        assert_eq!(b.0.load(Ordering::SeqCst), 1);
     }
 
     #[test]
