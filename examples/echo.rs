@@ -11,11 +11,18 @@
 //! Each connection is its own task. A peer that resets, sends garbage or vanishes ends only its own
 //! connection; running out of descriptors (`EMFILE`) is logged and the accept loop backs off
 //! briefly and carries on. The first line printed is `listening on <addr>` (tests read it).
+//!
+//! Ctrl-C (`SIGINT`) or `SIGTERM` stops it cleanly (`runtime::signal`): it prints its totals
+//! (syscalls by kind, CPU, threads) to stderr, in the format of the IO-model servers so that
+//! `io_models_table` can put the runtime in the same table, and exits.
 
+use std::future::poll_fn;
 use std::io::{self, Write};
+use std::task::Poll;
 use std::time::Duration;
 
 use runtime::net::TcpListener;
+use runtime::signal::{signal, SignalKind};
 
 #[path = "common/echo_server.rs"]
 mod echo_server;
@@ -25,8 +32,6 @@ struct Options {
     upper: bool,
     /// Print the runtime's counters (per-second deltas) to stderr.
     stats: bool,
-    /// On SIGINT/SIGTERM, print totals (syscalls, CPU, threads) like the IO-model servers, and exit.
-    exit_stats: bool,
 }
 
 fn parse_args() -> Options {
@@ -34,7 +39,6 @@ fn parse_args() -> Options {
         addr: "127.0.0.1:8080".into(),
         upper: false,
         stats: false,
-        exit_stats: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -42,9 +46,8 @@ fn parse_args() -> Options {
             "--addr" => opts.addr = args.next().expect("--addr needs a value"),
             "--upper" => opts.upper = true,
             "--stats" => opts.stats = true,
-            "--exit-stats" => opts.exit_stats = true,
             "-h" | "--help" => {
-                println!("usage: echo [[--addr] HOST:PORT] [--upper] [--stats] [--exit-stats]");
+                println!("usage: echo [[--addr] HOST:PORT] [--upper] [--stats]");
                 std::process::exit(0);
             }
             addr if !addr.starts_with('-') => opts.addr = addr.to_string(),
@@ -66,10 +69,22 @@ async fn main() -> io::Result<()> {
     if opts.stats {
         runtime::spawn(print_stats());
     }
-    if opts.exit_stats {
-        runtime::spawn(report_on_signal());
-    }
-    echo_server::accept_loop(listener, opts.upper, std::rc::Rc::new(())).await;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    runtime::spawn(echo_server::accept_loop(
+        listener,
+        opts.upper,
+        std::rc::Rc::new(()),
+    ));
+    // Serve until either signal arrives.
+    poll_fn(
+        |cx| match interrupt.poll_recv(cx).is_ready() || terminate.poll_recv(cx).is_ready() {
+            true => Poll::Ready(()),
+            false => Poll::Pending,
+        },
+    )
+    .await;
+    print_totals();
     Ok(())
 }
 
@@ -91,28 +106,9 @@ async fn print_stats() {
     }
 }
 
-/// Waits for SIGINT or SIGTERM, then prints this server's totals in the format of the IO-model
-/// servers (`examples/io_models/common/stats.rs`), so `io_models_table` can put the runtime in the
-/// same table, and exits.
-async fn report_on_signal() {
-    let mut signals = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigemptyset initialises the set; sigaddset and pthread_sigmask read the initialised
-    // set. Blocking the signals in this (the runtime's) thread is inherited by the blocking-pool
-    // thread started below, where `sigwait` takes them.
-    let set = unsafe {
-        libc::sigemptyset(signals.as_mut_ptr());
-        libc::sigaddset(signals.as_mut_ptr(), libc::SIGINT);
-        libc::sigaddset(signals.as_mut_ptr(), libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, signals.as_ptr(), std::ptr::null_mut());
-        signals.assume_init()
-    };
-    let _ = runtime::task::spawn_blocking(move || {
-        let mut signal = 0;
-        // SAFETY: `set` is initialised and `signal` is a valid place to write the number.
-        unsafe { libc::sigwait(&set, &mut signal) };
-    })
-    .await;
-    // Back on the runtime's thread: its counters are the server's.
+/// Prints this server's totals in the format of the IO-model servers
+/// (`examples/io_models/common/stats.rs`).
+fn print_totals() {
     let s = runtime::stats();
     // SAFETY: getrusage writes into a zeroed rusage we own.
     let usage = unsafe {
@@ -140,5 +136,4 @@ async fn report_on_signal() {
         s.syscalls(),
         user + sys,
     );
-    std::process::exit(0);
 }

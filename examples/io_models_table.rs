@@ -101,14 +101,14 @@ const MODELS: [Model; 10] = [
     Model {
         label: "runtime echo, epoll backend",
         binary: "echo",
-        args: &["--exit-stats"],
+        args: &[],
         env: &[("RUNTIME_BACKEND", "epoll")],
         max_connections: None,
     },
     Model {
         label: "runtime echo, io_uring backend",
         binary: "echo",
-        args: &["--exit-stats"],
+        args: &[],
         env: &[("RUNTIME_BACKEND", "io_uring")],
         max_connections: None,
     },

@@ -32,7 +32,7 @@
 //! Map of the crate (see ARCHITECTURE.md for the whole story):
 //! - [`task`] — a spawned future as data; `executor` — who polls what when;
 //! - `driver` — the kernel boundary (`readiness/` for epoll, `completion/` for io_uring);
-//! - [`net`], [`fs`], [`io`], [`time`], [`sync`] — the public API over them;
+//! - [`net`], [`fs`], [`io`], [`time`], [`sync`], [`signal`] — the public API over them;
 //! - `blocking` — the pool behind [`task::spawn_blocking`];
 //! - [`stats()`] — counters that prove what the runtime did.
 
@@ -49,6 +49,7 @@ pub mod fs;
 pub mod io;
 pub mod net;
 mod runtime;
+pub mod signal;
 mod stats;
 pub mod sync;
 pub mod task;

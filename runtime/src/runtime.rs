@@ -61,6 +61,8 @@ pub(crate) struct Core {
     backend: Backend,
     /// Why `Backend::Auto` did not get io_uring, when it fell back to epoll.
     fallback_reason: Option<String>,
+    /// The signals this runtime listens for (`runtime::signal`).
+    pub(crate) signals: crate::signal::Registry,
     /// Threads for blocking work; dropped last, after the tasks that await its jobs.
     pub(crate) blocking: crate::blocking::Pool,
 }
@@ -87,6 +89,7 @@ impl Runtime {
                 timers: RefCell::new(Timers::new()),
                 backend,
                 fallback_reason,
+                signals: crate::signal::Registry::default(),
                 blocking: crate::blocking::Pool::new(
                     builder.max_blocking_threads,
                     builder.blocking_keep_alive,

@@ -4,6 +4,7 @@
 mod accept;
 mod connect;
 pub(crate) mod fs;
+mod read_ready;
 mod recv;
 mod recv_from;
 mod send;
@@ -11,6 +12,7 @@ mod send_to;
 
 pub(crate) use accept::Accept;
 pub(crate) use connect::Connect;
+pub(crate) use read_ready::ReadReady;
 pub(crate) use recv::Recv;
 pub(crate) use recv_from::RecvFrom;
 pub(crate) use send::Send;
