@@ -46,6 +46,7 @@ mod context;
 mod driver;
 mod executor;
 pub mod fs;
+pub mod interop;
 pub mod io;
 pub mod net;
 mod runtime;

@@ -130,8 +130,9 @@ counters! {
     uring_other_sqes,
     /// io_uring: CQEs of multishot requests (each one a connection or a chunk of bytes).
     uring_feed_cqes,
-    /// io_uring: operations answered from their descriptor's stash, without the kernel (what a
-    /// cancelled operation or a multishot request had received).
+    /// io_uring: operations answered without a request to the ring: from their descriptor's
+    /// stash (what a cancelled operation or a multishot request had received), or, for a poll
+    /// write, by a `send` that went through at once.
     uring_stash_hits,
     /// io_uring: times the submission queue was full and had to be submitted early.
     uring_sq_full,

@@ -151,6 +151,12 @@ impl<T: Operation> Op<T> {
             stage: Stage::Unsubmitted,
         }
     }
+
+    /// The operation, until the future has returned it (to re-aim an op that reads into or
+    /// writes from borrowed memory before each poll: `ops/poll_io.rs`).
+    pub(crate) fn operation_mut(&mut self) -> Option<&mut T> {
+        self.data.as_mut()
+    }
 }
 
 impl<T: Operation> Future for Op<T> {

@@ -4,6 +4,7 @@
 //! and awaits it; the driver decides whether that means "wait for readiness, then copy" (epoll) or
 //! "submit, then collect the completion" (io_uring).
 
+mod poll_io;
 pub(crate) mod socket;
 mod split;
 mod stream_io;

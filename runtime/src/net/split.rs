@@ -3,6 +3,7 @@
 use std::fmt;
 use std::rc::Rc;
 
+use super::poll_io::{poll_io, PollIo};
 use super::stream_io::stream_io;
 use crate::driver::SharedFd;
 
@@ -11,6 +12,8 @@ use crate::driver::SharedFd;
 pub struct ReadHalf<S: fmt::Debug> {
     stream: Rc<S>,
     fd: SharedFd,
+    /// The pending wait of `poll_read`.
+    poll: PollIo,
 }
 
 /// The writing half of a stream, from `into_split`. Dropping it shuts the write direction down, so
@@ -19,6 +22,8 @@ pub struct ReadHalf<S: fmt::Debug> {
 pub struct WriteHalf<S: fmt::Debug> {
     stream: Rc<S>,
     fd: SharedFd,
+    /// The pending wait of `poll_write`.
+    poll: PollIo,
     /// Set by `reunite`, which gives the stream back whole instead of shutting it.
     reunited: bool,
 }
@@ -30,10 +35,12 @@ pub(crate) fn split<S: fmt::Debug>(stream: S, fd: &SharedFd) -> (ReadHalf<S>, Wr
         ReadHalf {
             stream: stream.clone(),
             fd: fd.clone(),
+            poll: PollIo::default(),
         },
         WriteHalf {
             stream,
             fd: fd.clone(),
+            poll: PollIo::default(),
             reunited: false,
         },
     )
@@ -82,3 +89,5 @@ impl<S: fmt::Debug> Drop for WriteHalf<S> {
 
 stream_io!(read, [S: fmt::Debug] ReadHalf<S>);
 stream_io!(write, [S: fmt::Debug] WriteHalf<S>);
+poll_io!(read, [S: fmt::Debug] ReadHalf<S>);
+poll_io!(write, [S: fmt::Debug] WriteHalf<S>);

@@ -10,6 +10,7 @@ use crate::driver::ops::{Accept, Connect};
 use crate::driver::sockaddr::SockAddr;
 use crate::driver::syscall::syscall;
 use crate::driver::{Op, SharedFd};
+use crate::net::poll_io::{poll_io, PollIo};
 use crate::net::socket;
 use crate::net::split::{self, ReadHalf, WriteHalf};
 use crate::net::stream_io::stream_io;
@@ -34,9 +35,7 @@ impl UnixListener {
     /// Waits for a connection.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (fd, _) = Op::new(Accept::new(&self.fd)).await?;
-        let stream = UnixStream {
-            fd: SharedFd::new(fd),
-        };
+        let stream = UnixStream::from_fd(SharedFd::new(fd));
         let addr = stream.peer_addr()?;
         Ok((stream, addr))
     }
@@ -64,9 +63,18 @@ impl AsRawFd for UnixListener {
 #[derive(Debug)]
 pub struct UnixStream {
     fd: SharedFd,
+    /// The pending waits of `poll_read`/`poll_write`.
+    poll: PollIo,
 }
 
 impl UnixStream {
+    fn from_fd(fd: SharedFd) -> UnixStream {
+        UnixStream {
+            fd,
+            poll: PollIo::default(),
+        }
+    }
+
     fn fd(&self) -> &SharedFd {
         &self.fd
     }
@@ -76,7 +84,7 @@ impl UnixStream {
         let addr = SockAddr::unix(path.as_ref())?;
         let fd = SharedFd::new(socket::new_socket(libc::AF_UNIX, libc::SOCK_STREAM)?);
         Op::new(Connect::new(&fd, addr)).await?;
-        Ok(UnixStream { fd })
+        Ok(UnixStream::from_fd(fd))
     }
 
     /// A pair of connected streams.
@@ -90,20 +98,16 @@ impl UnixStream {
         // SAFETY: both descriptors were just created and are owned by nobody else.
         let (a, b) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         Ok((
-            UnixStream {
-                fd: SharedFd::new(a),
-            },
-            UnixStream {
-                fd: SharedFd::new(b),
-            },
+            UnixStream::from_fd(SharedFd::new(a)),
+            UnixStream::from_fd(SharedFd::new(b)),
         ))
     }
 
     /// Wraps a connected `std` stream (made non-blocking here).
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream {
-            fd: SharedFd::new(socket::from_std(stream)?),
-        })
+        Ok(UnixStream::from_fd(SharedFd::new(socket::from_std(
+            stream,
+        )?)))
     }
 
     /// The peer's address (usually unnamed for a client).
@@ -130,6 +134,8 @@ impl UnixStream {
 
 stream_io!(read, [] UnixStream);
 stream_io!(write, [] UnixStream);
+poll_io!(read, [] UnixStream);
+poll_io!(write, [] UnixStream);
 
 impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {

@@ -4,6 +4,7 @@
 mod accept;
 mod connect;
 pub(crate) mod fs;
+mod poll_io;
 mod read_ready;
 mod recv;
 mod recv_from;
@@ -12,6 +13,7 @@ mod send_to;
 
 pub(crate) use accept::Accept;
 pub(crate) use connect::Connect;
+pub(crate) use poll_io::{PollRecv, PollSend};
 pub(crate) use read_ready::ReadReady;
 pub(crate) use recv::Recv;
 pub(crate) use recv_from::RecvFrom;

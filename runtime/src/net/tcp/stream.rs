@@ -7,6 +7,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use crate::driver::ops::Connect;
 use crate::driver::sockaddr::SockAddr;
 use crate::driver::{Op, SharedFd};
+use crate::net::poll_io::{poll_io, PollIo};
 use crate::net::socket;
 use crate::net::split::{self, ReadHalf, WriteHalf};
 use crate::net::stream_io::stream_io;
@@ -28,11 +29,16 @@ use crate::net::stream_io::stream_io;
 #[derive(Debug)]
 pub struct TcpStream {
     fd: SharedFd,
+    /// The pending waits of `poll_read`/`poll_write`.
+    poll: PollIo,
 }
 
 impl TcpStream {
     pub(crate) fn from_fd(fd: SharedFd) -> TcpStream {
-        TcpStream { fd }
+        TcpStream {
+            fd,
+            poll: PollIo::default(),
+        }
     }
 
     fn fd(&self) -> &SharedFd {
@@ -62,14 +68,12 @@ impl TcpStream {
             libc::SOCK_STREAM,
         )?);
         Op::new(Connect::new(&fd, SockAddr::from_std(addr))).await?;
-        Ok(TcpStream { fd })
+        Ok(TcpStream::from_fd(fd))
     }
 
     /// Wraps a connected `std` stream (made non-blocking here).
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            fd: SharedFd::new(socket::from_std(stream)?),
-        })
+        Ok(TcpStream::from_fd(SharedFd::new(socket::from_std(stream)?)))
     }
 
     /// The remote address.
@@ -112,6 +116,8 @@ impl TcpStream {
 
 stream_io!(read, [] TcpStream);
 stream_io!(write, [] TcpStream);
+poll_io!(read, [] TcpStream);
+poll_io!(write, [] TcpStream);
 
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {

@@ -1,0 +1,54 @@
+//! `futures_io::{AsyncRead, AsyncWrite}` for the streams (feature `futures-io`).
+
+macro_rules! futures_read {
+    ([$($gen:tt)*] $ty:ty) => {
+        impl<$($gen)*> ::futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.get_mut().poll_read(cx, buf)
+            }
+        }
+    };
+}
+
+macro_rules! futures_write {
+    ([$($gen:tt)*] $ty:ty) => {
+        impl<$($gen)*> ::futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.get_mut().poll_write(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.get_mut().poll_write_vectored(cx, bufs)
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.get_mut().poll_flush(cx)
+            }
+
+            /// Shuts the write direction down (the descriptor closes when the stream drops).
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.get_mut().poll_shutdown(cx)
+            }
+        }
+    };
+}
+
+super::for_each_stream!(futures_read, futures_write);

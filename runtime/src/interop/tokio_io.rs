@@ -1,0 +1,64 @@
+//! `tokio::io::{AsyncRead, AsyncWrite}` for the streams (feature `tokio-io`).
+
+macro_rules! tokio_read {
+    ([$($gen:tt)*] $ty:ty) => {
+        impl<$($gen)*> ::tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut ::tokio::io::ReadBuf<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                // SAFETY: the read only writes into the unfilled part, and `assume_init` below
+                // covers exactly the bytes it wrote.
+                let unfilled = unsafe { buf.unfilled_mut() };
+                let n = ::std::task::ready!(self.get_mut().poll_read_uninit(cx, unfilled))?;
+                // SAFETY: the kernel initialised these `n` bytes.
+                unsafe { buf.assume_init(n) };
+                buf.advance(n);
+                ::std::task::Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
+macro_rules! tokio_write {
+    ([$($gen:tt)*] $ty:ty) => {
+        impl<$($gen)*> ::tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.get_mut().poll_write(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.get_mut().poll_write_vectored(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.get_mut().poll_flush(cx)
+            }
+
+            fn poll_shutdown(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.get_mut().poll_shutdown(cx)
+            }
+        }
+    };
+}
+
+super::for_each_stream!(tokio_read, tokio_write);
