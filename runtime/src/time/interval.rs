@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::sleep::{sleep_until, Sleep};
+use super::sleep::{saturating_add, sleep_until, Sleep};
 
 /// Ticks every `period`, starting now (the first tick completes at once).
 ///
@@ -70,22 +70,23 @@ pub enum MissedTickBehavior {
 }
 
 impl MissedTickBehavior {
-    /// The deadline after a tick that was due at `due` and completed at `now`.
+    /// The deadline after a tick that was due at `due` and completed at `now`. A deadline too
+    /// far to represent becomes a point decades away (as for [`sleep`](super::sleep)).
     fn next_deadline(self, due: Instant, now: Instant, period: Duration) -> Instant {
-        let on_schedule = due + period;
+        let on_schedule = saturating_add(due, period);
         if now < on_schedule {
             // Not behind: every behavior keeps the schedule.
             return on_schedule;
         }
         match self {
             MissedTickBehavior::Burst => on_schedule,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Delay => saturating_add(now, period),
             MissedTickBehavior::Skip => {
                 // The first point of the schedule after `now`.
                 let behind = (now - due).as_nanos() % period.as_nanos();
                 // `behind < period`, which is a valid `Duration`.
                 let behind = Duration::from_nanos(behind as u64);
-                now + (period - behind)
+                saturating_add(now, period - behind)
             }
         }
     }
@@ -123,7 +124,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now() + self.period);
+        self.sleep.reset(saturating_add(Instant::now(), self.period));
     }
 
     /// The period between ticks.
@@ -173,6 +174,19 @@ mod tests {
         // Exactly on a schedule point: skip to the following one.
         let on_point = MissedTickBehavior::Skip.next_deadline(due, zero + 30 * MS, period);
         assert_eq!(on_point, zero + 40 * MS);
+    }
+
+    #[test]
+    fn next_deadline_saturates_instead_of_overflowing() {
+        let now = Instant::now();
+        for behavior in [
+            MissedTickBehavior::Burst,
+            MissedTickBehavior::Delay,
+            MissedTickBehavior::Skip,
+        ] {
+            let next = behavior.next_deadline(now, now, Duration::MAX);
+            assert!(next > now + Duration::from_secs(10 * 365 * 24 * 3600));
+        }
     }
 
     #[test]

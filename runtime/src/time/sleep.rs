@@ -55,9 +55,16 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 /// `now + duration`, or a point decades away if that does not fit.
 pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(duration)
-        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 3600))
+    saturating_add(Instant::now(), duration)
+}
+
+/// `instant + duration`, or a point decades after `instant` if that does not fit: a deadline
+/// too far to represent is, in practice, never.
+pub(crate) fn saturating_add(instant: Instant, duration: Duration) -> Instant {
+    const DECADES: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+    instant
+        .checked_add(duration)
+        .unwrap_or_else(|| instant + DECADES)
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`].
