@@ -72,3 +72,61 @@ async fn unix_socket_paths_with_a_nul_byte_are_invalid_input() {
         ErrorKind::InvalidInput
     );
 }
+
+/// Builder values out of range are an `InvalidInput` error from `build()` naming the setting, on
+/// every backend (even one that ignores the setting), instead of a crash: a capacity overflow
+/// panic, an aborted allocation, or a ring the kernel refuses with an unrelated error.
+#[test]
+fn builder_values_out_of_range_are_invalid_input() {
+    use runtime::{Backend, Builder};
+    let cases: [(&str, fn(Builder) -> Builder); 11] = [
+        ("event_capacity", |b| b.event_capacity(usize::MAX)),
+        ("event_capacity", |b| b.event_capacity(1 << 40)),
+        ("event_capacity", |b| b.event_capacity(0)),
+        ("recv_buffers", |b| {
+            b.multishot_recv(true).recv_buffers(32768, 1 << 20)
+        }),
+        ("recv_buffers", |b| b.recv_buffers(0, 4096)),
+        ("recv_buffers", |b| b.recv_buffers(16, usize::MAX)),
+        ("ring_entries", |b| b.ring_entries(u32::MAX)),
+        ("ring_entries", |b| b.ring_entries(0)),
+        ("batch_wait", |b| b.batch_wait(Duration::MAX)),
+        ("max_blocking_threads", |b| b.max_blocking_threads(0)),
+        ("ring_entries", |b| {
+            b.ring_entries(1 << 20).event_capacity(0)
+        }),
+    ];
+    for &backend in Backend::compiled() {
+        for (setting, configure) in cases {
+            let builder = configure(Builder::new().backend(backend));
+            let described = format!("{backend}: {builder:?}");
+            let err = builder.build().map(drop).expect_err(&described);
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{described}: {err}");
+            assert!(err.to_string().contains(setting), "{described}: {err}");
+        }
+    }
+}
+
+/// The largest documented values are accepted.
+#[test]
+fn builder_values_at_the_limits_build() {
+    use runtime::{Backend, Builder};
+    for &backend in Backend::compiled() {
+        let built = Builder::new()
+            .backend(backend)
+            .event_capacity(65536)
+            .ring_entries(16384)
+            .recv_buffers(32768, 64)
+            .batch_wait(Duration::from_secs(1))
+            .max_blocking_threads(usize::MAX)
+            .blocking_keep_alive(Duration::MAX)
+            .build();
+        match built {
+            Ok(rt) => assert_eq!(rt.block_on(async { 1 + 1 }), 2),
+            Err(e) if e.kind() == ErrorKind::Unsupported => {
+                eprintln!("{backend}: skipped: {e}")
+            }
+            Err(e) => panic!("{backend}: {e}"),
+        }
+    }
+}
