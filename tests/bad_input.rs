@@ -8,6 +8,7 @@ use std::io::ErrorKind;
 use std::task::Poll;
 use std::time::Duration;
 
+use runtime::io::{IoBuf, Slice};
 use runtime::time::{interval, timeout};
 
 /// `interval`'s schedule saturates at a far future instead of overflowing `Instant`.
@@ -129,4 +130,47 @@ fn builder_values_at_the_limits_build() {
             Err(e) => panic!("{backend}: {e}"),
         }
     }
+}
+
+/// Every range form slices an owned buffer as `std` slices a slice.
+#[test]
+fn slice_ranges_behave_like_std_slicing() {
+    use std::ops::Bound::{Excluded, Included, Unbounded};
+    let buf = || b"abcd".to_vec();
+    let bytes = |s: Slice<Vec<u8>>| {
+        let (begin, end) = (s.begin(), s.end());
+        s.into_inner()[begin..end].to_vec()
+    };
+    assert_eq!(bytes(buf().slice(..)), b"abcd");
+    assert_eq!(bytes(buf().slice(1..3)), b"bc");
+    assert_eq!(bytes(buf().slice(1..=3)), b"bcd");
+    assert_eq!(bytes(buf().slice(..=0)), b"a");
+    assert_eq!(bytes(buf().slice(4..)), b"");
+    assert_eq!(bytes(buf().slice((Excluded(0), Included(1)))), b"b");
+    assert_eq!(bytes(buf().slice((Excluded(1), Unbounded))), b"cd");
+}
+
+#[test]
+#[should_panic(expected = "attempted to index slice up to maximum usize")]
+fn slice_up_to_and_including_usize_max_panics_clearly() {
+    let _ = b"abcd".to_vec().slice(..=usize::MAX);
+}
+
+#[test]
+#[should_panic(expected = "attempted to index slice from after maximum usize")]
+fn slice_from_after_usize_max_panics_clearly() {
+    use std::ops::Bound::{Excluded, Unbounded};
+    let _ = b"abcd".to_vec().slice((Excluded(usize::MAX), Unbounded));
+}
+
+#[test]
+#[should_panic(expected = "range end index 5 out of range for buffer of length 4")]
+fn slice_past_the_end_panics_clearly() {
+    let _ = b"abcd".to_vec().slice(..5);
+}
+
+#[test]
+#[should_panic(expected = "slice index starts at 3 but ends at 2")]
+fn slice_ending_before_its_start_panics_clearly() {
+    let _ = b"abcd".to_vec().slice(3..2);
 }
