@@ -174,3 +174,80 @@ fn slice_past_the_end_panics_clearly() {
 fn slice_ending_before_its_start_panics_clearly() {
     let _ = b"abcd".to_vec().slice(3..2);
 }
+
+/// The raw OS error of a failed result, for comparing what two backends (or `std`) answered.
+fn os_error<T>(result: std::io::Result<T>) -> Option<i32> {
+    result.err().map(|e| e.raw_os_error().expect("an OS error"))
+}
+
+/// This thread's `comm` file (its name), and the name it holds: writing the name back changes
+/// nothing, so the file can be written safely.
+fn own_comm() -> (String, Vec<u8>) {
+    // SAFETY: gettid has no preconditions.
+    let tid = unsafe { libc::gettid() };
+    let path = format!("/proc/{}/task/{tid}/comm", std::process::id());
+    let mut name = std::fs::read(&path).expect("read comm");
+    assert_eq!(name.pop(), Some(b'\n'));
+    (path, name)
+}
+
+/// `fs::write` writes the way `std::fs::write` does, from the start of the file without naming
+/// offsets, so pseudo-files that refuse positioned writes behave as under `std` on both backends:
+/// `/proc/self/status` refuses writing at all (was `ESPIPE` under epoll, `EINVAL` under
+/// io_uring), `comm` takes the new name (was `ESPIPE` under epoll).
+#[runtime::test]
+async fn whole_file_helpers_on_pseudo_files_answer_as_std() {
+    let std_answer = os_error(std::fs::write("/proc/self/status", "x"));
+    assert_eq!(std_answer, Some(libc::EINVAL));
+    let ours = os_error(runtime::fs::write("/proc/self/status", "x").await);
+    assert_eq!(ours, std_answer, "{}", runtime::backend());
+
+    let (comm, name) = own_comm();
+    let written = runtime::fs::write(&comm, name.clone()).await;
+    assert_eq!(os_error(written), None, "{}", runtime::backend());
+    let read = runtime::fs::read(&comm).await.unwrap();
+    assert_eq!(read, [&name[..], b"\n"].concat());
+}
+
+/// A file without a position (a pipe) cannot be read or written at an offset: `ESPIPE` on both
+/// backends, as `pread`/`pwrite` answer (io_uring used to ignore the offset and succeed).
+#[runtime::test]
+async fn positioned_io_on_a_pipe_is_espipe() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let reader = runtime::fs::File::from(std::fs::File::from(read_end));
+    let writer = runtime::fs::File::from(std::fs::File::from(write_end));
+    for pos in [0, 7] {
+        let (res, _) = writer.write_at("hello", pos).await;
+        assert_eq!(os_error(res), Some(libc::ESPIPE), "write at {pos}");
+        let (res, _) = reader.read_at(Vec::with_capacity(4), pos).await;
+        assert_eq!(os_error(res), Some(libc::ESPIPE), "read at {pos}");
+    }
+}
+
+/// Pseudo-files that have a position but refuse `pwrite` (seq files such as `comm` or
+/// `status`): a positioned write behaves on both backends as io_uring's does — the file's own
+/// write, at that offset. `comm` takes the name (was `ESPIPE` under epoll); `status`, opened
+/// read-only, answers `EBADF` as a read-only file does (was `ESPIPE` under epoll).
+#[runtime::test]
+async fn positioned_writes_to_seq_files_agree() {
+    let (comm, name) = own_comm();
+    let file = runtime::fs::OpenOptions::new()
+        .write(true)
+        .open(&comm)
+        .await
+        .unwrap();
+    let (res, _) = file.write_at(name.clone(), 0).await;
+    assert_eq!(res.ok(), Some(name.len()), "{}", runtime::backend());
+
+    let status = runtime::fs::File::open("/proc/self/status").await.unwrap();
+    let (res, _) = status.write_at("x", 0).await;
+    assert_eq!(os_error(res), Some(libc::EBADF), "{}", runtime::backend());
+    let (res, buf) = status.read_at(Vec::with_capacity(5), 0).await;
+    assert_eq!((res.ok(), &buf[..]), (Some(5), &b"Name:"[..]));
+}
