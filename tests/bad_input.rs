@@ -251,3 +251,25 @@ async fn positioned_writes_to_seq_files_agree() {
     let (res, buf) = status.read_at(Vec::with_capacity(5), 0).await;
     assert_eq!((res.ok(), &buf[..]), (Some(5), &b"Name:"[..]));
 }
+
+/// A `WriteHalf` shuts its own direction down (no trait import needed, as with tokio's
+/// `write_half.shutdown().await`): the peer reads end of stream, the read half still reads.
+#[runtime::test]
+async fn write_half_shuts_down_its_direction() -> std::io::Result<()> {
+    use runtime::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let client = TcpStream::connect(listener.local_addr()?).await?;
+    let (server, _) = listener.accept().await?;
+    let (read, write) = client.into_split();
+    write.shutdown().await?;
+    let (res, _) = timeout(Duration::from_secs(5), server.read(Vec::with_capacity(8))).await?;
+    assert_eq!(res?, 0, "the peer reads end of stream");
+    let (res, _) = write.write("late").await;
+    assert_eq!(res.unwrap_err().kind(), ErrorKind::BrokenPipe);
+    let (res, _) = server.write_all("still open").await;
+    res?;
+    let (res, buf) = timeout(Duration::from_secs(5), read.read_exact(vec![0; 10])).await?;
+    res?;
+    assert_eq!(buf, b"still open");
+    Ok(())
+}
