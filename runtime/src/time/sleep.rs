@@ -39,8 +39,24 @@ pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(duration))
 }
 
-/// Waits until `deadline` is reached. A deadline in the past completes on the
-/// first poll.
+/// Waits until `deadline` is reached, never less: the future completes at the
+/// first millisecond boundary at or after `deadline`, usually within a
+/// millisecond of it. A deadline in the past completes on the first poll.
+///
+/// ```
+/// use std::time::Duration;
+/// use runtime::time::{sleep_until, Instant};
+///
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let start = Instant::now();
+/// // Three steps on a fixed schedule: a slow step does not shift the later ones.
+/// for step in 1..=3 {
+///     let deadline = start + Duration::from_millis(5) * step;
+///     sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// }
+/// # });
+/// ```
 ///
 /// # Panics
 ///
@@ -101,7 +117,28 @@ impl Sleep {
     }
 
     /// Changes the deadline, also after the `Sleep` has completed: the next
-    /// poll waits for the new one.
+    /// poll waits for the new one. The deadline may move earlier or later; the
+    /// timer is registered again at the next poll.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runtime::time::{sleep, Instant};
+    ///
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// // An idle timeout that every bit of activity pushes back.
+    /// let mut idle = sleep(Duration::from_millis(20));
+    /// let mut deadline = idle.deadline();
+    /// for _activity in 0..3 {
+    ///     deadline = Instant::now() + Duration::from_millis(20);
+    ///     idle.reset(deadline);
+    /// }
+    /// (&mut idle).await;
+    /// assert!(idle.is_elapsed() && Instant::now() >= deadline);
+    /// // Reset after completion: it waits again.
+    /// idle.reset(Instant::now() + Duration::from_millis(1));
+    /// idle.await;
+    /// # });
+    /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.cancel();
         self.deadline = deadline;
