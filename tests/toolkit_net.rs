@@ -12,6 +12,7 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
+use runtime::io::{AsyncReadOwned, AsyncWriteOwned};
 use runtime::net::{TcpListener, TcpSocket, TcpStream, UdpSocket, UnixListener, UnixStream};
 use runtime::time::timeout;
 use runtime::{Backend, Runtime};
@@ -21,6 +22,20 @@ async fn bounded<F: Future>(future: F) -> F::Output {
     timeout(Duration::from_secs(10), future)
         .await
         .expect("timed out")
+}
+
+/// Writes all of `bytes` to `stream`.
+async fn send(mut stream: impl AsyncWriteOwned, bytes: &'static str) -> io::Result<()> {
+    let (res, _) = bounded(stream.write_all(bytes)).await;
+    res
+}
+
+/// Reads exactly as many bytes as `expected` holds from `stream`, and checks them.
+async fn expect_read(mut stream: impl AsyncReadOwned, expected: &str) -> io::Result<()> {
+    let (res, buf) = bounded(stream.read_exact(Vec::with_capacity(expected.len()))).await;
+    res?;
+    assert_eq!(String::from_utf8_lossy(&buf), expected);
+    Ok(())
 }
 
 /// A connected pair over loopback: (client, server).
@@ -188,16 +203,13 @@ async fn peek_waits_for_data_and_takes_nothing() -> io::Result<()> {
     let mut peek = pin!(server.peek(Vec::with_capacity(64)));
     let first_poll = poll_fn(|cx| Poll::Ready(peek.as_mut().poll(cx).is_pending())).await;
     assert!(first_poll, "a peek on an empty socket waits");
-    let (res, _) = client.write_all("hello").await;
-    res?;
+    send(&client, "hello").await?;
     let (res, seen) = bounded(peek).await;
     assert_eq!(&seen[..res?], b"hello");
     // Peeking again sees the same bytes; a read then takes them.
     let (res, again) = bounded(server.peek(Vec::with_capacity(2))).await;
     assert_eq!(&again[..res?], b"he");
-    let (res, read) = bounded(server.read_exact(Vec::with_capacity(5))).await;
-    res?;
-    assert_eq!(read, b"hello");
+    expect_read(&server, "hello").await?;
     // End of stream: peek sees it as a read does.
     client.shutdown(std::net::Shutdown::Write)?;
     let (res, _) = bounded(server.peek(Vec::with_capacity(8))).await;
@@ -208,34 +220,29 @@ async fn peek_waits_for_data_and_takes_nothing() -> io::Result<()> {
 /// With io_uring's multishot receive, bytes are read ahead into the runtime: a peek must show
 /// them without taking them, and a read must still get them.
 #[test]
-fn peek_sees_bytes_read_ahead_by_multishot_receive() {
+fn peek_sees_bytes_read_ahead_by_multishot_receive() -> io::Result<()> {
     let Some(rt) = multishot_runtime() else {
-        return;
+        return Ok(());
     };
     rt.block_on(async {
-        let (client, server) = tcp_pair().await.unwrap();
-        let (res, _) = client.write_all("abcdef").await;
-        res.unwrap();
-        let (res, first) = bounded(server.read(Vec::with_capacity(2))).await;
-        assert_eq!(&first[..res.unwrap()], b"ab");
+        let (client, server) = tcp_pair().await?;
+        send(&client, "abcdef").await?;
+        expect_read(&server, "ab").await?;
         if runtime::stats().uring_feed_cqes == 0 {
             eprintln!("skipped: this kernel has no multishot receive");
-            return;
+            return Ok(());
         }
         let (res, seen) = bounded(server.peek(Vec::with_capacity(16))).await;
-        assert_eq!(&seen[..res.unwrap()], b"cdef");
-        let (res, rest) = bounded(server.read_exact(Vec::with_capacity(4))).await;
-        res.unwrap();
-        assert_eq!(rest, b"cdef");
+        assert_eq!(&seen[..res?], b"cdef");
+        expect_read(&server, "cdef").await?;
 
         // `into_std` refuses to lose bytes the runtime read ahead.
-        let (res, _) = client.write_all("gh").await;
-        res.unwrap();
-        let (res, g) = bounded(server.read(Vec::with_capacity(1))).await;
-        assert_eq!(&g[..res.unwrap()], b"g");
+        send(&client, "gh").await?;
+        expect_read(&server, "g").await?;
         let err = server.into_std().unwrap_err();
         assert!(err.to_string().contains("read or accept it"), "{err}");
-    });
+        Ok(())
+    })
 }
 
 /// An io_uring runtime with multishot receive, where the kernel allows io_uring.
@@ -316,17 +323,12 @@ async fn tcp_types_round_trip_through_std() -> io::Result<()> {
     );
     client.set_nonblocking(false)?;
     client.write_all(b"from std")?;
-    let (res, buf) = bounded(server.read_exact(Vec::with_capacity(8))).await;
-    res?;
-    assert_eq!(buf, b"from std");
+    expect_read(&server, "from std").await?;
 
     // And back: the runtime's stream works on it again.
     let client = TcpStream::from_std(client)?;
-    let (res, _) = server.write_all("back").await;
-    res?;
-    let (res, buf) = bounded(client.read_exact(Vec::with_capacity(4))).await;
-    res?;
-    assert_eq!(buf, b"back");
+    send(&server, "back").await?;
+    expect_read(&client, "back").await?;
     Ok(())
 }
 
@@ -368,15 +370,10 @@ async fn unix_types_round_trip_through_std() -> io::Result<()> {
     let mut server = server.into_std()?;
     server.set_nonblocking(false)?;
     server.write_all(b"std")?;
-    let (res, buf) = bounded(client.read_exact(Vec::with_capacity(3))).await;
-    res?;
-    assert_eq!(buf, b"std");
+    expect_read(&client, "std").await?;
     let server = UnixStream::from_std(server)?;
-    let (res, _) = client.write_all("ours").await;
-    res?;
-    let (res, buf) = bounded(server.read_exact(Vec::with_capacity(4))).await;
-    res?;
-    assert_eq!(buf, b"ours");
+    send(&client, "ours").await?;
+    expect_read(&server, "ours").await?;
     Ok(())
 }
 
