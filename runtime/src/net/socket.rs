@@ -187,7 +187,9 @@ pub(crate) fn from_std(fd: impl Into<OwnedFd>) -> io::Result<OwnedFd> {
 /// keeps a clone until its completion arrives, and the drivers release their registration when the
 /// last clone goes. So the `std` value gets a duplicate (`F_DUPFD_CLOEXEC`) of the same open socket
 /// — same connection, same options, still non-blocking, as tokio's `into_std` leaves it — and
-/// `fd` is released as usual.
+/// `fd` is released as usual. (Under epoll the kernel keeps the released registration while the
+/// duplicate is open, since it keys registrations by open socket: its events name a freed token
+/// and the driver ignores them.)
 ///
 /// # Errors
 /// When the runtime holds what the kernel already delivered for the socket and nobody took yet

@@ -39,9 +39,10 @@ pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(duration))
 }
 
-/// Waits until `deadline` is reached, never less: the future completes at the
-/// first millisecond boundary at or after `deadline`, usually within a
-/// millisecond of it. A deadline in the past completes on the first poll.
+/// Waits until `deadline` is reached: the future never completes before it,
+/// and usually within a millisecond after it (the timers count whole
+/// milliseconds, rounding deadlines up). A deadline in the past completes on
+/// the first poll.
 ///
 /// ```
 /// use std::time::Duration;
