@@ -133,7 +133,10 @@ fn without_main_parameters(mut function: ItemFn) -> ItemFn {
 /// ```text
 /// fn f(params) -> R {
 ///     let body = async move { body };
-///     let runtime = ::runtime::Runtime::builder().build().expect("...");
+///     let runtime = match ::runtime::Runtime::builder().build() {
+///         Ok(runtime) => runtime,
+///         Err(error) => /* see below */,
+///     };
 ///     runtime.block_on(body)
 /// }
 /// ```
@@ -143,6 +146,13 @@ fn without_main_parameters(mut function: ItemFn) -> ItemFn {
 /// still pinned to `R`: `block_on` returns exactly the block's output, and that call
 /// is the tail of a function declared to return `R`. So `?` and `Err("...".into())`
 /// in the body need no annotations, as in an `async fn`.
+///
+/// When the runtime cannot start (say io_uring is required and the kernel refuses
+/// it), a function named `main` prints the reason on stderr in plain words and
+/// exits with status 1, as a `main` returning `Err` does; a panic would add its
+/// location, the error's `Debug` form and perhaps a backtrace, which only hide the
+/// reason from whoever runs the program. Any other function panics with the same
+/// message instead: ending the process is the program's decision, not a helper's.
 fn expand_main(args: &Args, function: ItemFn) -> TokenStream {
     let ItemFn {
         attrs,
@@ -153,23 +163,32 @@ fn expand_main(args: &Args, function: ItemFn) -> TokenStream {
     sig.asyncness = None;
     let attrs = attrs.into_iter().map(into_outer);
 
-    // `mixed_site` hides these two locals from the user's code, like the locals of
-    // a `macro_rules!` macro, so the body cannot see or clash with them.
+    // `mixed_site` hides these locals from the user's code, like the locals of a
+    // `macro_rules!` macro, so the body cannot see or clash with them.
     let body = Ident::new("body", Span::mixed_site());
     let runtime = Ident::new("runtime", Span::mixed_site());
+    let error = Ident::new("error", Span::mixed_site());
     let choose_backend = args.backend.map(|backend| {
         let backend = backend_path(backend);
         quote!(.backend(#backend))
     });
+    let cannot_start = if sig.ident == "main" {
+        quote! {{
+            ::std::eprintln!("error: cannot start the runtime: {}", #error);
+            ::std::process::exit(1)
+        }}
+    } else {
+        quote!(::core::panic!("cannot start the runtime: {}", #error))
+    };
 
     quote! {
         #(#attrs)*
         #vis #sig {
             let #body = async move #block;
-            let #runtime = ::runtime::Runtime::builder()
-                #choose_backend
-                .build()
-                .expect("failed to start the runtime");
+            let #runtime = match ::runtime::Runtime::builder() #choose_backend .build() {
+                ::core::result::Result::Ok(#runtime) => #runtime,
+                ::core::result::Result::Err(#error) => #cannot_start,
+            };
             #runtime.block_on(#body)
         }
     }
@@ -269,8 +288,22 @@ mod tests {
         printed.trim().to_string()
     }
 
+    /// What a generated `main` does when the runtime cannot start.
+    fn exit_on_error() -> TokenStream {
+        quote! {{
+            ::std::eprintln!("error: cannot start the runtime: {}", error);
+            ::std::process::exit(1)
+        }}
+    }
+
+    /// What any other generated function does then.
+    fn panic_on_error() -> TokenStream {
+        quote!(::core::panic!("cannot start the runtime: {}", error))
+    }
+
     #[test]
     fn main_without_arguments_keeps_the_default_backend() {
+        let exit = exit_on_error();
         let generated = main(
             TokenStream::new(),
             quote! {
@@ -286,9 +319,10 @@ mod tests {
                     let body = async move {
                         work().await;
                     };
-                    let runtime = ::runtime::Runtime::builder()
-                        .build()
-                        .expect("failed to start the runtime");
+                    let runtime = match ::runtime::Runtime::builder().build() {
+                        ::core::result::Result::Ok(runtime) => runtime,
+                        ::core::result::Result::Err(error) => #exit,
+                    };
                     runtime.block_on(body)
                 }
             },
@@ -297,6 +331,7 @@ mod tests {
 
     #[test]
     fn main_with_a_backend_keeps_attributes_visibility_and_return_type() {
+        let panic = panic_on_error();
         let generated = main(
             quote!(backend = "io_uring"),
             quote! {
@@ -318,10 +353,13 @@ mod tests {
                     let body = async move {
                         listen(port).await
                     };
-                    let runtime = ::runtime::Runtime::builder()
+                    let runtime = match ::runtime::Runtime::builder()
                         .backend(::runtime::Backend::IoUring)
                         .build()
-                        .expect("failed to start the runtime");
+                    {
+                        ::core::result::Result::Ok(runtime) => runtime,
+                        ::core::result::Result::Err(error) => #panic,
+                    };
                     runtime.block_on(body)
                 }
             },
@@ -399,6 +437,7 @@ mod tests {
 
     #[test]
     fn a_rejected_main_is_expanded_as_if_fixed() {
+        let exit = exit_on_error();
         let generated = main(
             quote!(backend = "kqueue"),
             quote! {
@@ -417,9 +456,10 @@ mod tests {
                         use_it(argc);
                     }
                 };
-                let runtime = ::runtime::Runtime::builder()
-                    .build()
-                    .expect("failed to start the runtime");
+                let runtime = match ::runtime::Runtime::builder().build() {
+                    ::core::result::Result::Ok(runtime) => runtime,
+                    ::core::result::Result::Err(error) => #exit,
+                };
                 runtime.block_on(body)
             }
         };

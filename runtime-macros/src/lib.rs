@@ -29,12 +29,21 @@
 //! ```ignore
 //! fn main() -> io::Result<()> {
 //!     let body = async move { /* the body above */ };
-//!     let runtime = ::runtime::Runtime::builder()
-//!         .build()
-//!         .expect("failed to start the runtime");
+//!     let runtime = match ::runtime::Runtime::builder().build() {
+//!         Ok(runtime) => runtime,
+//!         Err(error) => {
+//!             eprintln!("error: cannot start the runtime: {error}");
+//!             std::process::exit(1)
+//!         }
+//!     };
 //!     runtime.block_on(body)
 //! }
 //! ```
+//!
+//! So when the runtime cannot start — `backend = "io_uring"` on a kernel that
+//! refuses io_uring, for instance — the program prints the reason in plain words
+//! and exits with status 1, as a `main` returning `Err` does, rather than
+//! panicking with the error's `Debug` form.
 //!
 //! `backend = "..."` picks the IO backend instead of leaving the choice to the
 //! runtime: `"epoll"`, `"io_uring"` or `"auto"` (what no argument means too):
@@ -47,7 +56,9 @@
 //! ```
 //!
 //! The attribute also works on functions other than `main`; each call then starts
-//! a runtime of its own and blocks until the body is done. Such helpers keep their
+//! a runtime of its own and blocks until the body is done (a runtime that cannot
+//! start is then a panic with the same message: ending the process is for `main`
+//! to decide). Such helpers keep their
 //! parameters and may be methods (`main` itself may take no parameters), but none
 //! may be generic:
 //!

@@ -34,34 +34,58 @@ pub unsafe trait IoBuf: Unpin + 'static {
     fn bytes_total(&self) -> usize;
 
     /// A view of `range` of the buffer that still owns it; [`Slice::into_inner`] gives it back.
+    /// Every range form means what it means when slicing a `[u8]`.
+    ///
+    /// ```
+    /// use runtime::io::IoBuf;
+    /// let slice = Vec::<u8>::with_capacity(8).slice(2..=5);
+    /// assert_eq!((slice.begin(), slice.end(), slice.bytes_total()), (2, 6, 4));
+    /// ```
     ///
     /// # Panics
-    /// When the range is out of `0..bytes_total()`.
+    /// As slicing a `[u8]` of `bytes_total()` bytes does: when the range ends before it starts or
+    /// past `bytes_total()`, or is bounded by one past `usize::MAX`.
+    #[track_caller]
     fn slice(self, range: impl RangeBounds<usize>) -> Slice<Self>
     where
         Self: Sized,
     {
-        let begin = match range.start_bound() {
-            Bound::Included(&n) => n,
-            Bound::Excluded(&n) => n + 1,
-            Bound::Unbounded => 0,
-        };
-        let end = match range.end_bound() {
-            Bound::Included(&n) => n + 1,
-            Bound::Excluded(&n) => n,
-            Bound::Unbounded => self.bytes_total(),
-        };
-        assert!(
-            begin <= end && end <= self.bytes_total(),
-            "slice {begin}..{end} out of a buffer of {} bytes",
-            self.bytes_total()
-        );
+        let (begin, end) = bounds(range, self.bytes_total());
         Slice {
             buf: self,
             begin,
             end,
         }
     }
+}
+
+/// `range` as `begin..end` within `0..len`, checked the way slice indexing checks it (and with the
+/// same messages).
+#[track_caller]
+fn bounds(range: impl RangeBounds<usize>, len: usize) -> (usize, usize) {
+    let begin = match range.start_bound() {
+        Bound::Included(&n) => n,
+        Bound::Excluded(&n) => n
+            .checked_add(1)
+            .expect("attempted to index slice from after maximum usize"),
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(&n) => n
+            .checked_add(1)
+            .expect("attempted to index slice up to maximum usize"),
+        Bound::Excluded(&n) => n,
+        Bound::Unbounded => len,
+    };
+    assert!(
+        begin <= end,
+        "slice index starts at {begin} but ends at {end}"
+    );
+    assert!(
+        end <= len,
+        "range end index {end} out of range for buffer of length {len}"
+    );
+    (begin, end)
 }
 
 /// A buffer the kernel may write into (the destination of a read).

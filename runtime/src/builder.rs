@@ -101,6 +101,24 @@ impl Default for Builder {
     }
 }
 
+/// The limits [`build`](Builder::build) checks.
+impl Builder {
+    /// The largest [`Self::ring_entries`]: the completion queue is four times the submission queue,
+    /// and the kernel allows at most 65536 completion entries.
+    pub const MAX_RING_ENTRIES: u32 = 16384;
+    /// The largest [`Self::event_capacity`] (the event array is allocated up front, 12 bytes per
+    /// event).
+    pub const MAX_EVENT_CAPACITY: usize = 65536;
+    /// The largest count of [`Self::recv_buffers`] (buffer ids are 16 bits, counts a power of two).
+    pub const MAX_RECV_BUFFER_COUNT: u16 = 1 << 15;
+    /// The largest size of one buffer of [`Self::recv_buffers`].
+    pub const MAX_RECV_BUFFER_SIZE: usize = 1 << 20;
+    /// The most memory [`Self::recv_buffers`] may ask for in all (count × size, allocated up front).
+    pub const MAX_RECV_BUFFER_MEMORY: usize = 64 << 20;
+    /// The longest [`Self::batch_wait`].
+    pub const MAX_BATCH_WAIT: Duration = Duration::from_secs(1);
+}
+
 impl Builder {
     /// The defaults: `Backend::Auto`, a 256-entry ring, batched io_uring waits of up to 10 µs, 1024
     /// epoll events per wait, up to 512 blocking threads kept 10 s when idle.
@@ -124,9 +142,13 @@ impl Builder {
         self
     }
 
-    /// io_uring: submission queue size (rounded up to a power of two by the kernel).
+    /// io_uring: submission queue size, from 1 to [`MAX_RING_ENTRIES`](Self::MAX_RING_ENTRIES);
+    /// below 8 it is raised to 8, and the kernel rounds it up to a power of two. Default 256.
+    ///
+    /// Like every setting, it is checked by [`build`](Self::build) whatever the backend, so that a
+    /// program that starts on one backend starts on the other.
     pub fn ring_entries(mut self, entries: u32) -> Builder {
-        self.ring_entries = entries.max(8);
+        self.ring_entries = entries;
         self
     }
 
@@ -154,11 +176,15 @@ impl Builder {
     }
 
     /// io_uring: the provided-buffer ring of [`multishot_recv`](Self::multishot_recv): `count`
-    /// buffers (rounded up to a power of two, at most 32768) of `size` bytes each. Default 512 ×
-    /// 4 KiB.
+    /// buffers of `size` bytes each, allocated when the runtime starts. Default 512 × 4 KiB.
+    ///
+    /// `count` is from 1 to [`MAX_RECV_BUFFER_COUNT`](Self::MAX_RECV_BUFFER_COUNT), rounded up to
+    /// a power of two; `size` from 1 to [`MAX_RECV_BUFFER_SIZE`](Self::MAX_RECV_BUFFER_SIZE),
+    /// raised to 64 if smaller; and the rounded count × size at most
+    /// [`MAX_RECV_BUFFER_MEMORY`](Self::MAX_RECV_BUFFER_MEMORY). Checked by
+    /// [`build`](Self::build), also when multishot receive is off.
     pub fn recv_buffers(mut self, count: u16, size: usize) -> Builder {
-        let count = count.clamp(1, 1 << 15).next_power_of_two();
-        self.recv_buffers = (count, size.max(64));
+        self.recv_buffers = (count, size);
         self
     }
 
@@ -174,21 +200,24 @@ impl Builder {
     /// where operations are that much slower; a shorter one engages sooner. A wake-up from another
     /// thread may be delayed by up to this long while batching. Needs Linux 6.12+
     /// (`IORING_FEAT_MIN_TIMEOUT`); older kernels keep plain waits. Ignored by epoll.
-    /// `RUNTIME_URING_BATCH_WAIT_US=N` overrides it (for benchmarks).
+    /// `RUNTIME_URING_BATCH_WAIT_US=N` overrides it (for benchmarks). At most
+    /// [`MAX_BATCH_WAIT`](Self::MAX_BATCH_WAIT) (checked by [`build`](Self::build)).
     pub fn batch_wait(mut self, wait: Duration) -> Builder {
         self.batch_wait = wait;
         self
     }
 
-    /// epoll: how many events one `epoll_wait` may return.
+    /// epoll: how many events one `epoll_wait` may return, from 1 to
+    /// [`MAX_EVENT_CAPACITY`](Self::MAX_EVENT_CAPACITY); below 16 it is raised to 16. Default 1024.
+    /// Checked by [`build`](Self::build).
     pub fn event_capacity(mut self, events: usize) -> Builder {
-        self.event_capacity = events.max(16);
+        self.event_capacity = events;
         self
     }
 
-    /// The most threads the blocking pool starts.
+    /// The most threads the blocking pool starts: at least 1 (checked by [`build`](Self::build)).
     pub fn max_blocking_threads(mut self, n: usize) -> Builder {
-        self.max_blocking_threads = n.max(1);
+        self.max_blocking_threads = n;
         self
     }
 
@@ -200,10 +229,80 @@ impl Builder {
 
     /// Builds the runtime.
     ///
+    /// ```
+    /// let err = runtime::Runtime::builder().event_capacity(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// assert!(err.to_string().contains("event_capacity"));
+    /// ```
+    ///
     /// # Errors
-    /// `Unsupported` when the requested backend is not compiled in or the kernel refuses it (the
-    /// message names the cause); any error from creating the driver's descriptors.
+    /// `InvalidInput`, naming the setting, when a value is out of its documented range (whatever
+    /// the backend); `Unsupported` when the requested backend is not compiled in or the kernel
+    /// refuses it (the message names the cause); any error from creating the driver's descriptors.
     pub fn build(self) -> io::Result<Runtime> {
-        Runtime::from_builder(&self)
+        Runtime::from_builder(&self.validated()?)
     }
+
+    /// Checks every setting against its documented range and applies the documented roundings, so
+    /// that the drivers get values they can use as they are.
+    fn validated(mut self) -> io::Result<Builder> {
+        let (count, size) = self.recv_buffers;
+        check(
+            "ring_entries",
+            self.ring_entries,
+            1..=Self::MAX_RING_ENTRIES,
+        )?;
+        check(
+            "event_capacity",
+            self.event_capacity,
+            1..=Self::MAX_EVENT_CAPACITY,
+        )?;
+        check("recv_buffers count", count, 1..=Self::MAX_RECV_BUFFER_COUNT)?;
+        check("recv_buffers size", size, 1..=Self::MAX_RECV_BUFFER_SIZE)?;
+        check(
+            "batch_wait",
+            self.batch_wait,
+            Duration::ZERO..=Self::MAX_BATCH_WAIT,
+        )?;
+        check(
+            "max_blocking_threads",
+            self.max_blocking_threads,
+            1..=usize::MAX,
+        )?;
+        let (count, size) = (count.next_power_of_two(), size.max(64));
+        let memory = usize::from(count) * size;
+        if memory > Self::MAX_RECV_BUFFER_MEMORY {
+            return Err(invalid(format!(
+                "recv_buffers({count}, {size}) would take {memory} bytes, more than the {} allowed",
+                Self::MAX_RECV_BUFFER_MEMORY
+            )));
+        }
+        self.recv_buffers = (count, size);
+        self.ring_entries = self.ring_entries.max(8);
+        self.event_capacity = self.event_capacity.max(16);
+        Ok(self)
+    }
+}
+
+/// `InvalidInput` unless `value` of the setting `name` lies in `range`.
+fn check<T: PartialOrd + fmt::Debug>(
+    name: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> io::Result<()> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "{name} of {value:?} is out of range: it must be from {:?} to {:?}",
+        range.start(),
+        range.end()
+    )))
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("invalid runtime setting: {message}"),
+    )
 }

@@ -103,10 +103,18 @@ impl SockAddr {
 }
 
 impl SockAddr {
-    /// A Unix-domain address for `path` (`InvalidInput` when it is too long).
+    /// A Unix-domain address for `path`, as `std` builds it: `InvalidInput` when the path holds a
+    /// NUL byte (the kernel would read only up to it: another path) or is too long. The empty
+    /// path is the bare family, which `bind` answers with an address of the kernel's choosing.
     pub(crate) fn unix(path: &std::path::Path) -> io::Result<SockAddr> {
         use std::os::unix::ffi::OsStrExt;
         let bytes = path.as_os_str().as_bytes();
+        if bytes.contains(&0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("Unix socket path contains a NUL byte: {path:?}"),
+            ));
+        }
         let mut out = SockAddr::empty();
         // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_un.
         let sun = unsafe { &mut *(out.as_mut_ptr() as *mut libc::sockaddr_un) };
@@ -121,7 +129,9 @@ impl SockAddr {
             *dst = *src as libc::c_char;
         }
         let base = std::mem::offset_of!(libc::sockaddr_un, sun_path);
-        out.len = (base + bytes.len() + 1) as libc::socklen_t;
+        // The terminating NUL counts, except for the empty path.
+        let terminator = usize::from(!bytes.is_empty());
+        out.len = (base + bytes.len() + terminator) as libc::socklen_t;
         Ok(out)
     }
 }
@@ -136,5 +146,21 @@ mod tests {
             let addr: SocketAddr = a.parse().unwrap();
             assert_eq!(SockAddr::from_std(addr).as_std().unwrap(), addr);
         }
+    }
+
+    #[test]
+    fn unix_paths_like_std() {
+        use std::path::Path;
+        let base = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+        let addr = SockAddr::unix(Path::new("/tmp/sock")).unwrap();
+        assert_eq!(addr.len as usize, base + "/tmp/sock".len() + 1);
+        assert_eq!(SockAddr::unix(Path::new("")).unwrap().len as usize, base);
+        for bad in ["/tmp/a\0b", "\0abstract", "/tmp/end\0"] {
+            let err = SockAddr::unix(Path::new(bad)).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{bad:?}");
+        }
+        let long = "x".repeat(108);
+        assert!(SockAddr::unix(Path::new(&long)).is_err());
+        assert!(SockAddr::unix(Path::new(&long[1..])).is_ok());
     }
 }

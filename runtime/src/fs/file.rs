@@ -4,12 +4,12 @@ use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{Metadata, OpenOptions};
 use crate::buf::{BufResult, IoBuf, IoBufMut};
 use crate::driver::file_op;
-use crate::driver::ops::fs::{Close, FileFd, Fsync, ReadAt, Statx, WriteAt};
+use crate::driver::ops::fs::{self, Close, FileFd, Fsync, Offset, ReadAt, Statx, WriteAt};
 use crate::io::progress;
 
 /// An open file. Every read and write names its offset; there is no cursor (see the
@@ -35,6 +35,9 @@ use crate::io::progress;
 /// ```
 pub struct File {
     fd: FileFd,
+    /// Whether the file has a position (see `ops::fs::has_position`), asked at the first read or
+    /// write at an offset.
+    has_position: OnceLock<bool>,
 }
 
 impl File {
@@ -65,17 +68,33 @@ impl File {
     }
 
     pub(crate) fn from_fd(fd: OwnedFd) -> File {
-        File { fd: Arc::new(fd) }
+        File {
+            fd: Arc::new(fd),
+            has_position: OnceLock::new(),
+        }
     }
 
     /// Reads at most `buf.bytes_total()` bytes from offset `pos` into the start of `buf`, and gives
     /// the buffer back. `Ok(0)` means `pos` is at or past the end of the file. A `Vec`'s length
     /// becomes the count read.
+    ///
+    /// # Errors
+    /// What `pread(2)` says; `InvalidInput` when `pos` is larger than `i64::MAX`; `ESPIPE`
+    /// (`NotSeekable`) for a file without a position, such as a pipe.
     pub async fn read_at<B: IoBufMut + Send>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
-        if let Err(e) = check_offset(pos) {
+        self.read(buf, Offset::At(pos)).await
+    }
+
+    /// Reads at the file's position, which moves past the bytes read (what `fs::read` does).
+    pub(super) async fn read_sequential<B: IoBufMut + Send>(&self, buf: B) -> BufResult<usize, B> {
+        self.read(buf, Offset::Current).await
+    }
+
+    async fn read<B: IoBufMut + Send>(&self, buf: B, offset: Offset) -> BufResult<usize, B> {
+        if let Err(e) = self.check_offset(offset) {
             return (Err(e), buf);
         }
-        file_op::run(ReadAt::new(&self.fd, buf, pos)).await
+        file_op::run(ReadAt::new(&self.fd, buf, offset)).await
     }
 
     /// Fills the whole buffer (`bytes_total()` bytes) from offset `pos`, or fails with
@@ -100,20 +119,39 @@ impl File {
 
     /// Writes some of `buf`'s initialised bytes at offset `pos`, and gives the buffer back with the
     /// count written.
+    ///
+    /// A file that has a position but refuses `pwrite(2)` (a seq file of `/proc`, such as
+    /// `/proc/self/comm`) is written at `pos` all the same, on both backends.
+    ///
+    /// # Errors
+    /// What `pwrite(2)` says; `InvalidInput` when `pos` is larger than `i64::MAX`; `ESPIPE`
+    /// (`NotSeekable`) for a file without a position, such as a pipe.
     pub async fn write_at<B: IoBuf + Send>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
-        if let Err(e) = check_offset(pos) {
-            return (Err(e), buf);
-        }
-        file_op::run(WriteAt::new(&self.fd, buf, pos)).await
+        self.write(buf, Offset::At(pos)).await
     }
 
     /// Writes all of `buf`'s initialised bytes, starting at offset `pos`.
-    pub async fn write_all_at<B: IoBuf + Send>(&self, mut buf: B, pos: u64) -> BufResult<(), B> {
+    pub async fn write_all_at<B: IoBuf + Send>(&self, buf: B, pos: u64) -> BufResult<(), B> {
+        self.write_all(buf, |written| Offset::At(pos + written as u64))
+            .await
+    }
+
+    /// Writes all of `buf`'s initialised bytes at the file's position, which moves past them
+    /// (what `fs::write` does).
+    pub(super) async fn write_all_sequential<B: IoBuf + Send>(&self, buf: B) -> BufResult<(), B> {
+        self.write_all(buf, |_| Offset::Current).await
+    }
+
+    /// Writes all of `buf`'s initialised bytes, the ones from `written` on at `offset(written)`.
+    async fn write_all<B: IoBuf + Send>(
+        &self,
+        mut buf: B,
+        offset: impl Fn(usize) -> Offset,
+    ) -> BufResult<(), B> {
         let total = buf.bytes_init();
         let mut written = 0;
         while written < total {
-            let at = pos + written as u64;
-            let (res, slice) = self.write_at(buf.slice(written..total), at).await;
+            let (res, slice) = self.write(buf.slice(written..total), offset(written)).await;
             buf = slice.into_inner();
             match progress(res, io::ErrorKind::WriteZero) {
                 Ok(n) => written += n,
@@ -121,6 +159,36 @@ impl File {
             }
         }
         (Ok(()), buf)
+    }
+
+    async fn write<B: IoBuf + Send>(&self, buf: B, offset: Offset) -> BufResult<usize, B> {
+        if let Err(e) = self.check_offset(offset) {
+            return (Err(e), buf);
+        }
+        file_op::run(WriteAt::new(&self.fd, buf, offset)).await
+    }
+
+    /// Whether `offset` can be read or written: an offset travels as an `off_t` (signed), so
+    /// larger ones are invalid (io_uring would even read `u64::MAX` as "the current position");
+    /// and a file without a position has no offsets at all. io_uring would ignore the offset
+    /// there, so the answer `pread`/`pwrite` give, `ESPIPE`, is given here for both backends.
+    fn check_offset(&self, offset: Offset) -> io::Result<()> {
+        let Offset::At(pos) = offset else {
+            return Ok(());
+        };
+        if pos > i64::MAX as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("file offset {pos} is larger than i64::MAX"),
+            ));
+        }
+        let has_position = *self
+            .has_position
+            .get_or_init(|| fs::has_position(self.fd.as_raw_fd()));
+        if !has_position {
+            return Err(io::Error::from_raw_os_error(libc::ESPIPE));
+        }
+        Ok(())
     }
 
     /// Waits until the file's data and metadata are on the device (`fsync`).
@@ -163,18 +231,6 @@ impl File {
             Err(_shared) => Ok(()),
         }
     }
-}
-
-/// Offsets travel as `off_t` (signed): larger ones are invalid, and io_uring would even read
-/// `u64::MAX` as "the current position".
-fn check_offset(pos: u64) -> io::Result<()> {
-    if pos > i64::MAX as u64 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("file offset {pos} is larger than i64::MAX"),
-        ));
-    }
-    Ok(())
 }
 
 impl From<std::fs::File> for File {

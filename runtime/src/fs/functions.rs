@@ -8,7 +8,8 @@ use crate::buf::IoBuf;
 use crate::driver::file_op;
 use crate::driver::ops::fs::{MkDirAt, RenameAt, Statx, UnlinkAt};
 
-/// Reads a whole file.
+/// Reads a whole file, from its start to its end, with plain reads (as `std::fs::read` does: no
+/// offsets, so this also works on files that refuse them, such as those of `/proc`).
 ///
 /// # Errors
 /// From opening the file (e.g. `NotFound`) or reading it.
@@ -29,7 +30,7 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
             buf.reserve(buf.capacity().max(8 * 1024));
         }
         let len = buf.len();
-        let (res, slice) = file.read_at(buf.slice(len..), len as u64).await;
+        let (res, slice) = file.read_sequential(buf.slice(len..)).await;
         buf = slice.into_inner();
         match res {
             Ok(0) => break,
@@ -45,6 +46,8 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 /// Writes `contents` as the whole content of a file, creating it or replacing what it held.
 ///
 /// `contents` is any owned buffer: `Vec<u8>`, `String`, `&'static str`, `&'static [u8]`, ...
+/// It goes out with plain writes (as with `std::fs::write`: no offsets, so this also works on
+/// files that refuse them, such as `/proc/self/comm`).
 ///
 /// # Errors
 /// From creating the file (e.g. `NotFound` for a missing directory), writing or closing it.
@@ -56,7 +59,7 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 /// ```
 pub async fn write<B: IoBuf + Send>(path: impl AsRef<Path>, contents: B) -> io::Result<()> {
     let file = File::create(path).await?;
-    let (res, _contents) = file.write_all_at(contents, 0).await;
+    let (res, _contents) = file.write_all_sequential(contents).await;
     res?;
     file.close().await
 }

@@ -42,6 +42,10 @@
 //!
 //! A [`File`] has no cursor: every read and write names its offset (`read_at`, `write_at`). Several
 //! operations on one file may then be in flight at once without racing over a shared position.
+//! Offsets need a file that has a position: on a pipe, a FIFO or a terminal they fail with
+//! `ESPIPE` (`NotSeekable`), on both backends. The whole-file helpers [`read()`] and [`write()`]
+//! name no offsets (they read or write from the start, as `std::fs::read` and `write` do), so they
+//! also work on such files and on `/proc` files that refuse positioned writes.
 //!
 //! # Cancellation
 //!

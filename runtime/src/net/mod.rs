@@ -13,6 +13,6 @@ mod udp;
 mod unix;
 
 pub use split::{ReadHalf, WriteHalf};
-pub use tcp::{TcpListener, TcpStream};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};

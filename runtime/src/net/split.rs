@@ -1,6 +1,8 @@
 //! Owned halves of a stream, so one task can read while another writes.
 
 use std::fmt;
+use std::io;
+use std::net::Shutdown;
 use std::rc::Rc;
 
 use super::poll_io::{poll_io, PollIo};
@@ -77,12 +79,37 @@ impl<S: fmt::Debug> WriteHalf<S> {
     pub fn stream(&self) -> &S {
         &self.stream
     }
+
+    /// Shuts the write direction down (sends FIN), as dropping the half does: the peer reads end
+    /// of stream, while the read half can still receive what the peer sends. Later writes fail
+    /// with `BrokenPipe`. It never waits; it is `async` to read like tokio's
+    /// `write_half.shutdown().await`.
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// let (ours, theirs) = runtime::net::UnixStream::pair()?;
+    /// let (read, write) = ours.into_split();
+    /// write.shutdown().await?;
+    /// let (res, _) = theirs.read(Vec::with_capacity(16)).await;
+    /// assert_eq!(res?, 0); // end of stream
+    /// let (res, _) = theirs.write_all("reply").await;
+    /// res?;
+    /// let (res, reply) = read.read(Vec::with_capacity(16)).await;
+    /// assert_eq!(&reply[..res?], b"reply");
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// What `shutdown(2)` says, e.g. `NotConnected`.
+    pub async fn shutdown(&self) -> io::Result<()> {
+        super::socket::shutdown(self.fd().raw(), Shutdown::Write)
+    }
 }
 
 impl<S: fmt::Debug> Drop for WriteHalf<S> {
     fn drop(&mut self) {
         if !self.reunited {
-            let _ = super::socket::shutdown(self.fd().raw(), std::net::Shutdown::Write);
+            let _ = super::socket::shutdown(self.fd().raw(), Shutdown::Write);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! [`UdpSocket`].
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 
 use crate::buf::{BufResult, IoBuf, IoBufMut};
@@ -92,6 +92,85 @@ impl UdpSocket {
             fd: SharedFd::new(socket::from_std(socket)?),
         })
     }
+
+    /// Hands the socket over to `std`, still in non-blocking mode (as tokio does: call
+    /// `set_nonblocking(false)` for blocking use).
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// let socket = runtime::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let addr = socket.local_addr()?;
+    /// let socket = socket.into_std()?;
+    /// assert_eq!(socket.local_addr()?, addr);
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// Under io_uring, when the runtime holds a datagram that a cancelled receive took: receive
+    /// it first. Or what duplicating the descriptor says (`EMFILE`).
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        socket::into_std(self.fd).map(std::net::UdpSocket::from)
+    }
+
+    /// `SO_BROADCAST`: allows sending to a broadcast address (`255.255.255.255`, or a subnet's).
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// let socket = runtime::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert!(!socket.broadcast()?);
+    /// socket.set_broadcast(true)?;
+    /// assert!(socket.broadcast()?);
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        socket::set_flag(self.fd.raw(), libc::SOL_SOCKET, libc::SO_BROADCAST, on)
+    }
+
+    /// Whether `SO_BROADCAST` is set.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        socket::flag(self.fd.raw(), libc::SOL_SOCKET, libc::SO_BROADCAST)
+    }
+
+    /// `IP_ADD_MEMBERSHIP`: receives the datagrams sent to the IPv4 multicast group `multiaddr`
+    /// on the network interface whose address is `interface` (`Ipv4Addr::UNSPECIFIED`: the one
+    /// the routing table picks). The socket must be bound to the group's port.
+    ///
+    /// # Errors
+    /// What the kernel says, e.g. `InvalidInput` when `multiaddr` is not a multicast address, or
+    /// `ENODEV` when no interface fits.
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        let request = membership(multiaddr, interface);
+        socket::set_option(
+            self.fd.raw(),
+            libc::IPPROTO_IP,
+            libc::IP_ADD_MEMBERSHIP,
+            &request,
+        )
+    }
+
+    /// `IP_DROP_MEMBERSHIP`: leaves a group joined with
+    /// [`join_multicast_v4`](Self::join_multicast_v4).
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        let request = membership(multiaddr, interface);
+        socket::set_option(
+            self.fd.raw(),
+            libc::IPPROTO_IP,
+            libc::IP_DROP_MEMBERSHIP,
+            &request,
+        )
+    }
+}
+
+/// The request of `IP_ADD_MEMBERSHIP` and `IP_DROP_MEMBERSHIP`.
+fn membership(multiaddr: Ipv4Addr, interface: Ipv4Addr) -> libc::ip_mreq {
+    libc::ip_mreq {
+        imr_multiaddr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(multiaddr.octets()),
+        },
+        imr_interface: libc::in_addr {
+            s_addr: u32::from_ne_bytes(interface.octets()),
+        },
+    }
 }
 
 impl AsRawFd for UdpSocket {
@@ -99,3 +178,5 @@ impl AsRawFd for UdpSocket {
         self.fd.raw()
     }
 }
+
+socket::impl_as_fd!(UdpSocket);

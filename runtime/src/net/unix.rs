@@ -51,6 +51,16 @@ impl UnixListener {
             fd: SharedFd::new(socket::from_std(listener)?),
         })
     }
+
+    /// Hands the listener over to `std`, still in non-blocking mode (as tokio does: call
+    /// `set_nonblocking(false)` for blocking use).
+    ///
+    /// # Errors
+    /// Under io_uring, when the runtime holds a connection that a cancelled `accept` took: accept
+    /// it first. Or what duplicating the descriptor says (`EMFILE`).
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        socket::into_std(self.fd).map(std::os::unix::net::UnixListener::from)
+    }
 }
 
 impl AsRawFd for UnixListener {
@@ -58,6 +68,8 @@ impl AsRawFd for UnixListener {
         self.fd.raw()
     }
 }
+
+socket::impl_as_fd!(UnixListener);
 
 /// A Unix-domain stream connection, with owned-buffer IO like [`TcpStream`](super::TcpStream).
 #[derive(Debug)]
@@ -110,6 +122,30 @@ impl UnixStream {
         )?)))
     }
 
+    /// Hands the stream over to `std`, still in non-blocking mode (as tokio does: call
+    /// `set_nonblocking(false)` for blocking use).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// let (ours, theirs) = runtime::net::UnixStream::pair()?;
+    /// let mut ours = ours.into_std()?;
+    /// ours.set_nonblocking(false)?;
+    /// ours.write_all(b"ping")?;
+    /// let (res, buf) = theirs.read_exact(Vec::with_capacity(4)).await;
+    /// res?;
+    /// assert_eq!(buf, b"ping");
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// Under io_uring, when the runtime holds bytes received for the stream that no read took
+    /// yet (those of a cancelled read, or read ahead by multishot receive): `std` would never see
+    /// them, so read them first. Or what duplicating the descriptor says (`EMFILE`).
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        socket::into_std(self.fd).map(std::os::unix::net::UnixStream::from)
+    }
+
     /// The peer's address (usually unnamed for a client).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         with_std(self.fd.raw(), |s| s.peer_addr())
@@ -142,6 +178,8 @@ impl AsRawFd for UnixStream {
         self.fd.raw()
     }
 }
+
+socket::impl_as_fd!(UnixStream);
 
 /// Lends `fd` to `std`'s Unix socket type, which can build `SocketAddr` values (it has no public
 /// constructor for an unnamed address).

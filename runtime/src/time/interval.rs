@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::sleep::{sleep_until, Sleep};
+use super::sleep::{saturating_add, sleep_until, Sleep};
 
 /// Ticks every `period`, starting now (the first tick completes at once).
 ///
@@ -44,6 +44,20 @@ pub fn interval(period: Duration) -> Interval {
 /// # Panics
 ///
 /// Panics if `period` is zero.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use runtime::time::{interval_at, Instant};
+///
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let start = Instant::now() + Duration::from_millis(5);
+/// let mut ticks = interval_at(start, Duration::from_millis(10));
+/// assert_eq!(ticks.tick().await, start); // waits for `start`
+/// assert_eq!(ticks.tick().await, start + Duration::from_millis(10));
+/// # });
+/// ```
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval: the period must be non-zero");
     Interval {
@@ -57,6 +71,25 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 ///
 /// Take a 10 ms period with ticks due at 0, 10, 20, 30, ... and a task that
 /// only polls again at 35 ms, when the tick due at 10 completes.
+///
+/// ```
+/// use std::time::Duration;
+/// use runtime::time::{interval, Instant, MissedTickBehavior};
+///
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let period = Duration::from_millis(10);
+/// let mut ticks = interval(period);
+/// ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+/// let first = ticks.tick().await;
+/// // Busy for three and a half periods: the ticks at 10, 20 and 30 ms are missed.
+/// while first.elapsed() < period * 7 / 2 {
+///     std::hint::spin_loop();
+/// }
+/// assert_eq!(ticks.tick().await, first + period); // the late tick, observed now
+/// let next = ticks.tick().await; // then the schedule resumes: 20 and 30 are skipped
+/// assert!(next >= first + period * 4 && (next - first).as_millis() % 10 == 0);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MissedTickBehavior {
     /// Keep the schedule and catch up: the ticks due at 20 and 30 complete
@@ -70,22 +103,23 @@ pub enum MissedTickBehavior {
 }
 
 impl MissedTickBehavior {
-    /// The deadline after a tick that was due at `due` and completed at `now`.
+    /// The deadline after a tick that was due at `due` and completed at `now`. A deadline too
+    /// far to represent becomes a point decades away (as for [`sleep`](super::sleep)).
     fn next_deadline(self, due: Instant, now: Instant, period: Duration) -> Instant {
-        let on_schedule = due + period;
+        let on_schedule = saturating_add(due, period);
         if now < on_schedule {
             // Not behind: every behavior keeps the schedule.
             return on_schedule;
         }
         match self {
             MissedTickBehavior::Burst => on_schedule,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Delay => saturating_add(now, period),
             MissedTickBehavior::Skip => {
                 // The first point of the schedule after `now`.
                 let behind = (now - due).as_nanos() % period.as_nanos();
                 // `behind < period`, which is a valid `Duration`.
                 let behind = Duration::from_nanos(behind as u64);
-                now + (period - behind)
+                saturating_add(now, period - behind)
             }
         }
     }
@@ -123,7 +157,35 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now() + self.period);
+        self.reset_after(self.period);
+    }
+
+    /// Restarts the schedule: the next tick is now.
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule: the next tick is `after` from now.
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(saturating_add(Instant::now(), after));
+    }
+
+    /// Restarts the schedule: the next tick is at `deadline`, then every period after it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runtime::time::{interval, Instant};
+    ///
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut ticks = interval(Duration::from_secs(3600));
+    /// ticks.tick().await;
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// ticks.reset_at(soon); // no need to wait an hour for the next one
+    /// assert_eq!(ticks.tick().await, soon);
+    /// # });
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.sleep.reset(deadline);
     }
 
     /// The period between ticks.
@@ -136,7 +198,8 @@ impl Interval {
         self.missed_tick_behavior
     }
 
-    /// Chooses what to do when ticks are missed.
+    /// Chooses what to do when ticks are missed (see [`MissedTickBehavior`]
+    /// for an example). Takes effect from the next tick that completes late.
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
         self.missed_tick_behavior = behavior;
     }
@@ -173,6 +236,19 @@ mod tests {
         // Exactly on a schedule point: skip to the following one.
         let on_point = MissedTickBehavior::Skip.next_deadline(due, zero + 30 * MS, period);
         assert_eq!(on_point, zero + 40 * MS);
+    }
+
+    #[test]
+    fn next_deadline_saturates_instead_of_overflowing() {
+        let now = Instant::now();
+        for behavior in [
+            MissedTickBehavior::Burst,
+            MissedTickBehavior::Delay,
+            MissedTickBehavior::Skip,
+        ] {
+            let next = behavior.next_deadline(now, now, Duration::MAX);
+            assert!(next > now + Duration::from_secs(10 * 365 * 24 * 3600));
+        }
     }
 
     #[test]

@@ -2,25 +2,27 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use runtime::time::{interval, sleep, timeout};
+//! use runtime::time::{interval, sleep, sleep_until, timeout, Instant};
 //!
-//! async fn example() {
-//!     sleep(Duration::from_millis(5)).await;
+//! # runtime::Runtime::new().unwrap().block_on(async {
+//! sleep(Duration::from_millis(5)).await;
+//! sleep_until(Instant::now() + Duration::from_millis(5)).await;
 //!
-//!     match timeout(Duration::from_millis(50), sleep(Duration::from_secs(1))).await {
-//!         Ok(()) => println!("finished in time"),
-//!         Err(elapsed) => println!("gave up: {elapsed}"),
-//!     }
-//!
-//!     let mut ticks = interval(Duration::from_millis(10));
-//!     ticks.tick().await; // the first tick completes immediately
-//!     ticks.tick().await; // 10 ms later
+//! match timeout(Duration::from_millis(50), sleep(Duration::from_secs(1))).await {
+//!     Ok(()) => println!("finished in time"),
+//!     Err(elapsed) => println!("gave up: {elapsed}"),
 //! }
+//!
+//! let mut ticks = interval(Duration::from_millis(10));
+//! ticks.tick().await; // the first tick completes immediately
+//! ticks.tick().await; // 10 ms later
+//! # });
 //! ```
 //!
-//! All times are [`std::time::Instant`]s; the timers have a resolution of one
-//! millisecond. A timer never completes before its deadline, and normally
-//! within a millisecond after it (later only if the worker is busy).
+//! All times are [`Instant`]s (`std`'s own, re-exported); the timers have a
+//! resolution of one millisecond. A timer never completes before its deadline,
+//! and normally within a millisecond after it (later only if the worker is
+//! busy).
 //!
 //! # How timers work
 //!
@@ -88,6 +90,25 @@ mod sleep;
 mod timeout;
 mod timers;
 mod wheel;
+
+/// A point in time: `std::time::Instant` itself, re-exported so that code reads
+/// as with tokio (`use runtime::time::{sleep_until, Instant}`).
+///
+/// tokio has an `Instant` of its own so that tests can pause its clock; this
+/// runtime has no paused clock, so its timers take `std`'s `Instant` directly
+/// and a type of its own would only add conversions.
+///
+/// ```
+/// use std::time::Duration;
+/// use runtime::time::{sleep_until, Instant};
+///
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// sleep_until(deadline).await;
+/// assert!(Instant::now() >= deadline);
+/// # });
+/// ```
+pub use std::time::Instant;
 
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};

@@ -39,8 +39,25 @@ pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(duration))
 }
 
-/// Waits until `deadline` is reached. A deadline in the past completes on the
-/// first poll.
+/// Waits until `deadline` is reached: the future never completes before it,
+/// and usually within a millisecond after it (the timers count whole
+/// milliseconds, rounding deadlines up). A deadline in the past completes on
+/// the first poll.
+///
+/// ```
+/// use std::time::Duration;
+/// use runtime::time::{sleep_until, Instant};
+///
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let start = Instant::now();
+/// // Three steps on a fixed schedule: a slow step does not shift the later ones.
+/// for step in 1..=3 {
+///     let deadline = start + Duration::from_millis(5) * step;
+///     sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// }
+/// # });
+/// ```
 ///
 /// # Panics
 ///
@@ -55,9 +72,16 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 /// `now + duration`, or a point decades away if that does not fit.
 pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(duration)
-        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 3600))
+    saturating_add(Instant::now(), duration)
+}
+
+/// `instant + duration`, or a point decades after `instant` if that does not fit: a deadline
+/// too far to represent is, in practice, never.
+pub(crate) fn saturating_add(instant: Instant, duration: Duration) -> Instant {
+    const DECADES: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+    instant
+        .checked_add(duration)
+        .unwrap_or_else(|| instant + DECADES)
 }
 
 /// Future returned by [`sleep`] and [`sleep_until`].
@@ -94,7 +118,28 @@ impl Sleep {
     }
 
     /// Changes the deadline, also after the `Sleep` has completed: the next
-    /// poll waits for the new one.
+    /// poll waits for the new one. The deadline may move earlier or later; the
+    /// timer is registered again at the next poll.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runtime::time::{sleep, Instant};
+    ///
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// // An idle timeout that every bit of activity pushes back.
+    /// let mut idle = sleep(Duration::from_millis(20));
+    /// let mut deadline = idle.deadline();
+    /// for _activity in 0..3 {
+    ///     deadline = Instant::now() + Duration::from_millis(20);
+    ///     idle.reset(deadline);
+    /// }
+    /// (&mut idle).await;
+    /// assert!(idle.is_elapsed() && Instant::now() >= deadline);
+    /// // Reset after completion: it waits again.
+    /// idle.reset(Instant::now() + Duration::from_millis(1));
+    /// idle.await;
+    /// # });
+    /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.cancel();
         self.deadline = deadline;

@@ -38,7 +38,22 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
     Timeout::new(future.into_future(), deadline_after(duration))
 }
 
-/// Requires `future` to complete before `deadline`; see [`timeout`].
+/// Requires `future` to complete before `deadline`; see [`timeout`]. One
+/// deadline can bound several steps:
+///
+/// ```
+/// use std::time::Duration;
+/// use runtime::time::{sleep, timeout_at, Instant};
+///
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let deadline = Instant::now() + Duration::from_millis(30);
+/// // The first step fits…
+/// assert_eq!(timeout_at(deadline, async { 1 }).await, Ok(1));
+/// // …the second does not, and gives up at the same deadline.
+/// let slow = timeout_at(deadline, sleep(Duration::from_secs(10))).await;
+/// assert!(slow.is_err() && Instant::now() >= deadline);
+/// # });
+/// ```
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout::new(future.into_future(), deadline)
 }

@@ -4,6 +4,7 @@
 mod accept;
 mod connect;
 pub(crate) mod fs;
+pub(crate) mod peek;
 mod poll_io;
 mod read_ready;
 mod recv;

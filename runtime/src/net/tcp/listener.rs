@@ -4,14 +4,13 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 
-use super::TcpStream;
+use super::{TcpSocket, TcpStream};
 use crate::driver::ops::Accept;
-use crate::driver::sockaddr::SockAddr;
 use crate::driver::{Op, SharedFd};
 use crate::net::socket;
 
 /// How many connections the kernel may queue before `accept` takes them.
-const BACKLOG: i32 = 4096;
+const BACKLOG: u32 = 4096;
 
 /// A TCP socket listening for connections.
 ///
@@ -39,19 +38,44 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    pub(crate) fn from_fd(fd: SharedFd) -> TcpListener {
+        TcpListener { fd }
+    }
+
     /// Binds to `addr` (with `SO_REUSEADDR`, so a restarted server can bind again at once) and
     /// starts listening. Port 0 picks a free port: see [`local_addr`](Self::local_addr).
     ///
-    /// Binding is synchronous (it never waits), so this is not `async`; it needs no runtime.
+    /// Binding is synchronous (it never waits), so this is not `async`; it needs no runtime. For
+    /// other options, configure a [`TcpSocket`] and call its [`listen`](TcpSocket::listen).
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        Self::bind_with(addr, false)
+    }
+
+    /// Binds to `addr` with `SO_REUSEPORT` as well as `SO_REUSEADDR`, and starts listening:
+    /// several listeners (one per worker thread, say) may then share one port, and the kernel
+    /// spreads the incoming connections over them.
+    ///
+    /// ```
+    /// use runtime::net::TcpListener;
+    ///
+    /// let first = TcpListener::bind_reuseport("127.0.0.1:0")?;
+    /// let second = TcpListener::bind_reuseport(first.local_addr()?)?;
+    /// assert_eq!(first.local_addr()?, second.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind_reuseport(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        Self::bind_with(addr, true)
+    }
+
+    fn bind_with(addr: impl ToSocketAddrs, reuseport: bool) -> io::Result<TcpListener> {
         socket::each_addr(addr, |addr| {
-            let fd = socket::new_socket(socket::domain_of(&addr), libc::SOCK_STREAM)?;
-            socket::set_int_option(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
-            socket::bind(fd.as_raw_fd(), &SockAddr::from_std(addr))?;
-            socket::listen(fd.as_raw_fd(), BACKLOG)?;
-            Ok(TcpListener {
-                fd: SharedFd::new(fd),
-            })
+            let socket = TcpSocket::new_for(&addr)?;
+            socket.set_reuseaddr(true)?;
+            if reuseport {
+                socket.set_reuseport(true)?;
+            }
+            socket.bind(addr)?;
+            socket.listen(BACKLOG)
         })
     }
 
@@ -75,6 +99,26 @@ impl TcpListener {
             fd: SharedFd::new(socket::from_std(listener)?),
         })
     }
+
+    /// Hands the listener over to `std`, still in non-blocking mode (as tokio does: call
+    /// `set_nonblocking(false)` for blocking use).
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = runtime::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// let listener = listener.into_std()?;
+    /// assert_eq!(listener.local_addr()?, addr);
+    /// let listener = runtime::net::TcpListener::from_std(listener)?; // and back
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// Under io_uring, when the runtime holds a connection that a cancelled `accept` took: accept
+    /// it first. Or what duplicating the descriptor says (`EMFILE`).
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        socket::into_std(self.fd).map(std::net::TcpListener::from)
+    }
 }
 
 impl AsRawFd for TcpListener {
@@ -82,3 +126,5 @@ impl AsRawFd for TcpListener {
         self.fd.raw()
     }
 }
+
+socket::impl_as_fd!(TcpListener);

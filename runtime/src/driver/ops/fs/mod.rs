@@ -16,6 +16,11 @@
 //! the kernel (or a pool thread) still uses it. Paths are resolved relative to the current
 //! directory (`AT_FDCWD`), as `std::fs` does.
 //!
+//! **The same answer from both faces.** io_uring's read and write do not make every check that
+//! `pread` and `pwrite` make: given an offset, they ignore it on a file that has no position (a
+//! pipe) and do not ask whether the file accepts positioned writes (`/proc` seq files refuse them).
+//! [`Offset`] and [`has_position`] settle each case one way for both faces.
+//!
 //! [`attempt`]: crate::driver::op::Operation::attempt
 //! [`complete`]: crate::driver::op::Operation::complete
 
@@ -29,8 +34,11 @@ mod statx;
 mod unlink;
 mod write;
 
-use std::os::fd::OwnedFd;
+use std::io;
+use std::os::fd::{OwnedFd, RawFd};
 use std::sync::Arc;
+
+use crate::driver::syscall::syscall;
 
 pub(crate) use close::Close;
 pub(crate) use fsync::Fsync;
@@ -45,6 +53,71 @@ pub(crate) use write::WriteAt;
 /// An open file, shared by its `File` and by the operations in flight on it. `Arc`, not `Rc`: a
 /// clone travels to the blocking pool with each operation under epoll.
 pub(crate) type FileFd = Arc<OwnedFd>;
+
+/// Where in the file a read or write happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offset {
+    /// At this offset (at most `i64::MAX`), leaving the file's position alone: `pread`/`pwrite`.
+    At(u64),
+    /// At the file's position, which moves past the bytes: `read`/`write`. What the whole-file
+    /// helpers use, as `std::fs::read`/`write` do, so that they also work on files that refuse
+    /// offsets (`/proc` files that cannot `pwrite`, pipes).
+    Current,
+}
+
+impl Offset {
+    /// The SQE's offset field: io_uring reads `-1` as "the file's position".
+    #[cfg(feature = "io-uring")]
+    fn sqe_offset(self) -> u64 {
+        match self {
+            Offset::At(pos) => pos,
+            Offset::Current => u64::MAX,
+        }
+    }
+
+    /// Readiness face of a read or write: `positioned` (`pread`/`pwrite` at the offset) for `At`,
+    /// `sequential` (`read`/`write`) for `Current`.
+    ///
+    /// A file may have a position yet refuse positioned IO: a seq file of `/proc` (`status`,
+    /// `comm`, ...) answers `pwrite` with `ESPIPE`. io_uring does not ask, and performs the file's
+    /// own write at the offset. So that both backends behave the same, such a file is seeked to
+    /// the offset and `sequential` runs there. A file with no position at all (a pipe) fails that
+    /// seek with `ESPIPE` too, which is the answer.
+    fn attempt(
+        self,
+        fd: RawFd,
+        positioned: impl FnOnce(libc::off_t) -> io::Result<usize>,
+        sequential: impl FnOnce() -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let pos = match self {
+            Offset::Current => return sequential(),
+            // The caller checked that it fits.
+            Offset::At(pos) => pos as libc::off_t,
+        };
+        match positioned(pos) {
+            Err(e) if e.raw_os_error() == Some(libc::ESPIPE) => {
+                // SAFETY: no pointers.
+                syscall!(other_syscalls, unsafe {
+                    libc::lseek(fd, pos, libc::SEEK_SET)
+                })?;
+                sequential()
+            }
+            other => other,
+        }
+    }
+}
+
+/// Whether `fd` has a position — pipes, FIFOs, sockets and terminals have none — so that reads and
+/// writes at an offset mean something. io_uring would ignore the offset on a file without one
+/// where `pread`/`pwrite` fail with `ESPIPE`, so callers ask this first (once per file) and
+/// answer `ESPIPE` themselves.
+pub(crate) fn has_position(fd: RawFd) -> bool {
+    // SAFETY: no pointers; moving by 0 from the current position changes nothing.
+    let at = syscall!(other_syscalls, unsafe {
+        libc::lseek(fd, 0, libc::SEEK_CUR)
+    });
+    !matches!(at, Err(e) if e.raw_os_error() == Some(libc::ESPIPE))
+}
 
 /// The body of every file op's `interest`: the readiness driver never sees a file op, because
 /// `driver::file_op::run` sends them to the blocking pool under epoll.

@@ -1,9 +1,9 @@
-//! `pread`: read from a file at an offset into an owned buffer.
+//! `pread`/`read`: read from a file, at an offset or at its position, into an owned buffer.
 
 use std::io;
 use std::os::fd::AsRawFd;
 
-use super::FileFd;
+use super::{FileFd, Offset};
 use crate::buf::{BufResult, IoBufMut};
 use crate::driver::op::{Direction, Operation};
 use crate::driver::syscall::syscall;
@@ -12,17 +12,17 @@ use crate::driver::SharedFd;
 pub(crate) struct ReadAt<B> {
     fd: FileFd,
     buf: B,
-    /// Must fit in an `off_t`: `u64::MAX` would mean "the current position" to io_uring (the
-    /// caller checks).
-    pos: u64,
+    /// An `At` offset must fit in an `off_t`: `u64::MAX` would mean "the current position" to
+    /// io_uring (the caller checks).
+    offset: Offset,
 }
 
 impl<B: IoBufMut> ReadAt<B> {
-    pub(crate) fn new(fd: &FileFd, buf: B, pos: u64) -> ReadAt<B> {
+    pub(crate) fn new(fd: &FileFd, buf: B, offset: Offset) -> ReadAt<B> {
         ReadAt {
             fd: fd.clone(),
             buf,
-            pos,
+            offset,
         }
     }
 }
@@ -35,17 +35,19 @@ impl<B: IoBufMut> Operation for ReadAt<B> {
     }
 
     fn attempt(&mut self) -> io::Result<usize> {
+        let fd = self.fd.as_raw_fd();
         let (ptr, len) = (self.buf.stable_mut_ptr(), self.buf.bytes_total());
-        // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
-        let n = syscall!(read, unsafe {
-            libc::pread(
-                self.fd.as_raw_fd(),
-                ptr.cast(),
-                len,
-                self.pos as libc::off_t,
-            )
-        })?;
-        Ok(n as usize)
+        let positioned = |pos| {
+            // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
+            let n = syscall!(read, unsafe { libc::pread(fd, ptr.cast(), len, pos) })?;
+            Ok(n as usize)
+        };
+        let sequential = || {
+            // SAFETY: as above.
+            let n = syscall!(read, unsafe { libc::read(fd, ptr.cast(), len) })?;
+            Ok(n as usize)
+        };
+        self.offset.attempt(fd, positioned, sequential)
     }
 
     #[cfg(feature = "io-uring")]
@@ -54,7 +56,7 @@ impl<B: IoBufMut> Operation for ReadAt<B> {
         let len = self.buf.bytes_total().min(u32::MAX as usize) as u32;
         let fd = types::Fd(self.fd.as_raw_fd());
         opcode::Read::new(fd, self.buf.stable_mut_ptr(), len)
-            .offset(self.pos)
+            .offset(self.offset.sqe_offset())
             .build()
     }
 

@@ -1,9 +1,9 @@
-//! `pwrite`: write an owned buffer's bytes to a file at an offset.
+//! `pwrite`/`write`: write an owned buffer's bytes to a file, at an offset or at its position.
 
 use std::io;
 use std::os::fd::AsRawFd;
 
-use super::FileFd;
+use super::{FileFd, Offset};
 use crate::buf::{BufResult, IoBuf};
 use crate::driver::op::{Direction, Operation};
 use crate::driver::syscall::syscall;
@@ -12,16 +12,16 @@ use crate::driver::SharedFd;
 pub(crate) struct WriteAt<B> {
     fd: FileFd,
     buf: B,
-    /// Must fit in an `off_t` (see `ReadAt`).
-    pos: u64,
+    /// An `At` offset must fit in an `off_t` (see `ReadAt`).
+    offset: Offset,
 }
 
 impl<B: IoBuf> WriteAt<B> {
-    pub(crate) fn new(fd: &FileFd, buf: B, pos: u64) -> WriteAt<B> {
+    pub(crate) fn new(fd: &FileFd, buf: B, offset: Offset) -> WriteAt<B> {
         WriteAt {
             fd: fd.clone(),
             buf,
-            pos,
+            offset,
         }
     }
 }
@@ -34,17 +34,19 @@ impl<B: IoBuf> Operation for WriteAt<B> {
     }
 
     fn attempt(&mut self) -> io::Result<usize> {
+        let fd = self.fd.as_raw_fd();
         let (ptr, len) = (self.buf.stable_ptr(), self.buf.bytes_init());
-        // SAFETY: the buffer holds `bytes_init` initialised bytes (IoBuf contract).
-        let n = syscall!(write, unsafe {
-            libc::pwrite(
-                self.fd.as_raw_fd(),
-                ptr.cast(),
-                len,
-                self.pos as libc::off_t,
-            )
-        })?;
-        Ok(n as usize)
+        let positioned = |pos| {
+            // SAFETY: the buffer holds `bytes_init` initialised bytes (IoBuf contract).
+            let n = syscall!(write, unsafe { libc::pwrite(fd, ptr.cast(), len, pos) })?;
+            Ok(n as usize)
+        };
+        let sequential = || {
+            // SAFETY: as above.
+            let n = syscall!(write, unsafe { libc::write(fd, ptr.cast(), len) })?;
+            Ok(n as usize)
+        };
+        self.offset.attempt(fd, positioned, sequential)
     }
 
     #[cfg(feature = "io-uring")]
@@ -53,7 +55,7 @@ impl<B: IoBuf> Operation for WriteAt<B> {
         let len = self.buf.bytes_init().min(u32::MAX as usize) as u32;
         let fd = types::Fd(self.fd.as_raw_fd());
         opcode::Write::new(fd, self.buf.stable_ptr(), len)
-            .offset(self.pos)
+            .offset(self.offset.sqe_offset())
             .build()
     }
 
