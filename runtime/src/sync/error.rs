@@ -1,0 +1,29 @@
+//! The error every channel returns when a value cannot be sent because nobody can receive it.
+
+use std::fmt;
+
+/// The value could not be sent: the receiving side is gone (or closed). The value comes back.
+///
+/// ```
+/// use runtime::sync::{mpsc, SendError};
+///
+/// let (tx, rx) = mpsc::unbounded_channel();
+/// drop(rx);
+/// assert_eq!(tx.send(7), Err(SendError(7)));
+/// ```
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub struct SendError<T>(pub T);
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("channel closed")
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}

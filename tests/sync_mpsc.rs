@@ -1,0 +1,118 @@
+//! `sync::mpsc`: wake-ups survive cancelled senders, waiting costs no memory per poll, and dropping
+//! the receiver may drop values that touch the channel.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::task::Poll;
+use std::time::Duration;
+
+use runtime::sync::mpsc;
+use runtime::task::yield_now;
+use runtime::time::timeout;
+
+/// Counts the bytes this thread holds, so a test can see what polling costs.
+struct CountingAllocator;
+
+thread_local! {
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    // `try_with` fails only while the thread is being torn down; those bytes do not matter.
+    let _ = LIVE_BYTES.try_with(|live| live.set(live.get() + delta));
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; the counter only observes the sizes.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        // SAFETY: the caller's contract for `alloc` is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count(-(layout.size() as isize));
+        // SAFETY: `ptr` came from `System.alloc` with this layout (see `alloc`).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn live_bytes() -> isize {
+    LIVE_BYTES.with(Cell::get)
+}
+
+const LONG: Duration = Duration::from_secs(10);
+
+#[runtime::test]
+async fn a_cancelled_send_does_not_steal_the_next_senders_wake_up() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.send(0).await.unwrap();
+    // A send that gives up while the channel is full.
+    assert!(timeout(Duration::from_millis(1), tx.send(1)).await.is_err());
+    // A second sender starts waiting for room...
+    let second = tx.clone();
+    let waiting = runtime::spawn(async move { second.send(2).await.is_ok() });
+    yield_now().await;
+    // ...and the slot freed by `recv` must go to it, not to the one that gave up.
+    assert_eq!(rx.recv().await, Some(0));
+    let sent = timeout(LONG, waiting).await;
+    assert!(
+        matches!(sent, Ok(Ok(true))),
+        "the waiting sender was never woken"
+    );
+    assert_eq!(rx.recv().await, Some(2));
+}
+
+/// Polls `future` `times` times in one go, checking it stays pending.
+async fn poll_pending<F: Future>(mut future: std::pin::Pin<&mut F>, times: usize) {
+    poll_fn(|cx| {
+        for _ in 0..times {
+            assert!(future.as_mut().poll(cx).is_pending());
+        }
+        Poll::Ready(())
+    })
+    .await
+}
+
+#[runtime::test]
+async fn polling_a_waiting_send_again_does_not_grow_memory() {
+    let (tx, _rx) = mpsc::channel(1);
+    tx.send(0).await.unwrap();
+    let mut send = std::pin::pin!(tx.send(1));
+    poll_pending(send.as_mut(), 10).await;
+    let before = live_bytes();
+    poll_pending(send.as_mut(), 100_000).await;
+    let grown = live_bytes() - before;
+    assert!(
+        grown < 16 * 1024,
+        "100k polls of one waiting send kept {grown} more bytes"
+    );
+}
+
+/// A message that holds a sender of its own channel.
+#[derive(Debug)]
+struct CarriesSender {
+    _sender: mpsc::Sender<CarriesSender>,
+}
+
+#[runtime::test]
+async fn dropping_the_receiver_may_drop_values_that_hold_senders() {
+    let (tx, rx) = mpsc::channel(4);
+    tx.send(CarriesSender {
+        _sender: tx.clone(),
+    })
+    .await
+    .unwrap();
+    tx.send(CarriesSender {
+        _sender: tx.clone(),
+    })
+    .await
+    .unwrap();
+    drop(tx);
+    // The queued values drop their senders, which touch the channel: that must not panic.
+    drop(rx);
+}
