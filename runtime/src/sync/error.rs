@@ -1,4 +1,4 @@
-//! The error every channel returns when a value cannot be sent because nobody can receive it.
+//! Errors shared by several primitives: a send nobody can receive, a lock that is taken.
 
 use std::fmt;
 
@@ -27,3 +27,16 @@ impl<T> fmt::Display for SendError<T> {
 }
 
 impl<T> std::error::Error for SendError<T> {}
+
+/// [`Mutex::try_lock`](super::Mutex::try_lock) or an `RwLock`'s `try_read`/`try_write` would
+/// have had to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryLockError(pub(super) ());
+
+impl fmt::Display for TryLockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the lock is held, or others wait for it first")
+    }
+}
+
+impl std::error::Error for TryLockError {}

@@ -215,6 +215,36 @@ impl<T> WaitList<T> {
     }
 }
 
+impl<T> Default for WaitList<T> {
+    fn default() -> Self {
+        WaitList::new()
+    }
+}
+
+impl WaitList<()> {
+    /// For a future that waits for a condition and is only ever told to look again
+    /// ([`Notification::All`]): makes sure it has an entry holding its latest waker, a fresh one
+    /// if a notification took the old one out.
+    pub(crate) fn wait(&mut self, key: &mut Option<WaitKey>, waker: &Waker) {
+        let entry = match key.take() {
+            Some(old) => match self.poll(old, waker) {
+                Polled::Waiting(old) => old,
+                Polled::Notified(_) => self.push_back((), waker),
+            },
+            None => self.push_back((), waker),
+        };
+        *key = Some(entry);
+    }
+
+    /// The condition holds, or the future is dropped: takes its entry out, if it has one.
+    pub(crate) fn leave(&mut self, key: &mut Option<WaitKey>) {
+        if let Some(key) = key.take() {
+            let notification = self.remove(key);
+            debug_assert_ne!(notification, Some(Notification::One), "nothing to pass on");
+        }
+    }
+}
+
 /// Wakers to wake once the primitive that produced them is no longer borrowed. Holds one waker
 /// without allocating (the common case: a release hands a lock to one waiter).
 #[derive(Debug, Default)]
