@@ -1,5 +1,8 @@
-//! `sync::mpsc`: wake-ups survive cancelled senders, waiting costs no memory per poll, and dropping
-//! the receiver may drop values that touch the channel.
+//! `sync::mpsc`: wake-ups survive cancelled senders, waiting costs no memory per poll, dropping
+//! the receiver may drop values that touch the channel, and cancelled sends and receives lose no
+//! slot and no value.
+
+mod sync_common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -10,6 +13,7 @@ use std::time::Duration;
 use runtime::sync::mpsc;
 use runtime::task::yield_now;
 use runtime::time::timeout;
+use sync_common::{maybe_cancel, stress, XorShift};
 
 /// Counts the bytes this thread holds, so a test can see what polling costs.
 struct CountingAllocator;
@@ -114,5 +118,121 @@ async fn dropping_the_receiver_may_drop_values_that_hold_senders() {
     .unwrap();
     drop(tx);
     // The queued values drop their senders, which touch the channel: that must not panic.
+    drop(rx);
+}
+
+/// Marks the end of a stress round's values.
+const END: u32 = u32::MAX;
+
+/// Receives with random cancellations until [`END`]; returns the values seen before it.
+async fn receive_until_end(rx: &mut mpsc::Receiver<u32>, rng: &mut XorShift) -> Vec<u32> {
+    let mut got = Vec::new();
+    loop {
+        match maybe_cancel(rx.recv(), rng).await {
+            Some(Some(END)) => return got,
+            Some(Some(value)) => got.push(value),
+            Some(None) => panic!("closed before the end marker"),
+            None => {}
+        }
+    }
+}
+
+/// Checks that `got` holds each sender's values (sender `s` sends `s * 100 + i`) in order.
+fn assert_in_order_per_sender(got: &[u32], sent: usize) {
+    assert_eq!(got.len(), sent, "values lost or duplicated");
+    for s in 0..3 {
+        let from_s: Vec<u32> = got.iter().copied().filter(|v| v / 100 == s).collect();
+        assert!(
+            from_s.windows(2).all(|w| w[0] < w[1]),
+            "out of order: {from_s:?}"
+        );
+    }
+}
+
+#[runtime::test]
+async fn bounded_cancel_stress_loses_no_slot_and_no_value() {
+    const CAPACITY: usize = 2;
+    stress(0x3b5c_0001, |mut rng| async move {
+        let (tx, mut rx) = mpsc::channel(CAPACITY);
+        let senders: Vec<_> = (0..3u32)
+            .map(|s| {
+                let tx = tx.clone();
+                let mut rng = rng.fork();
+                runtime::spawn(async move {
+                    let mut sent = 0;
+                    for i in 0..4 {
+                        // A cancelled send sends nothing.
+                        if let Some(result) = maybe_cancel(tx.send(s * 100 + i), &mut rng).await {
+                            result.unwrap();
+                            sent += 1;
+                        }
+                    }
+                    sent
+                })
+            })
+            .collect();
+        let mut receiver_rng = rng.fork();
+        let receiver =
+            runtime::spawn(
+                async move { (receive_until_end(&mut rx, &mut receiver_rng).await, rx) },
+            );
+        let mut sent = 0;
+        for sender in senders {
+            sent += sender.await.unwrap();
+        }
+        tx.send(END).await.unwrap();
+        let (got, _rx) = receiver.await.unwrap();
+        assert_in_order_per_sender(&got, sent);
+        // Every slot came back.
+        assert_eq!(tx.capacity(), CAPACITY);
+    })
+    .await;
+}
+
+#[runtime::test]
+async fn unbounded_cancel_stress_loses_no_value() {
+    stress(0x3b5c_0002, |mut rng| async move {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut receiver_rng = rng.fork();
+        let receiver =
+            runtime::spawn(async move { receive_until_end(&mut rx, &mut receiver_rng).await });
+        for i in 0..6 {
+            tx.send((i % 3) * 100 + i).unwrap();
+            rng.yield_some().await;
+        }
+        tx.send(END).unwrap();
+        assert_in_order_per_sender(&receiver.await.unwrap(), 6);
+    })
+    .await;
+}
+
+#[runtime::test]
+async fn a_closed_receiver_still_drains_but_senders_fail() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.send(1).await.unwrap();
+    let waiting = {
+        let tx = tx.clone();
+        runtime::spawn(async move { tx.send(2).await })
+    };
+    yield_now().await;
+    rx.close();
+    assert_eq!(waiting.await.unwrap(), Err(mpsc::SendError(2)));
+    assert!(tx.is_closed());
+    assert_eq!(rx.recv().await, Some(1));
+    assert_eq!(rx.recv().await, None);
+}
+
+#[runtime::test]
+async fn dropping_an_unbounded_receiver_may_drop_values_that_hold_senders() {
+    #[derive(Debug)]
+    struct Carries {
+        _sender: mpsc::UnboundedSender<Carries>,
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    tx.send(Carries {
+        _sender: tx.clone(),
+    })
+    .unwrap();
+    drop(tx);
     drop(rx);
 }
