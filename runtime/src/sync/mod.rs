@@ -10,7 +10,7 @@
 //! |---|---|
 //! | many producers, one consumer | [`mpsc::channel`] (bounded), [`mpsc::unbounded_channel`] |
 //! | one value, once | [`oneshot`] |
-//! | every receiver gets every value | [`broadcast`] (a ring: slow receivers learn what they missed) |
+//! | every receiver gets every value | [`broadcast`] (a ring; laggards learn what they missed) |
 //! | receivers see the latest value | [`watch`] |
 //! | "something happened" | [`Notify`] |
 //! | exclusive access across `.await` | [`Mutex`], [`RwLock`] |
