@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use runtime::sync::{broadcast, oneshot, watch};
 use runtime::task::yield_now;
-use sync_common::{maybe_cancel, stress};
+use sync_common::{join_all, maybe_cancel, spawn_each, stress};
 
 #[runtime::test]
 async fn a_lagging_broadcast_receiver_learns_how_many_values_it_missed() {
@@ -84,27 +84,22 @@ async fn broadcast_cancel_stress_loses_nothing_unaccounted() {
     stress(0xb0ad_ca57, |mut rng| async move {
         let (tx, rx) = broadcast::channel(2);
         let progress = Progress::new(2);
-        let receivers: Vec<_> = [rx, tx.subscribe()]
-            .into_iter()
-            .enumerate()
-            .map(|(me, mut rx)| {
-                let mut rng = rng.fork();
-                let progress = progress.clone();
-                runtime::spawn(async move {
-                    let (mut got, mut missed) = (Vec::new(), 0);
-                    while got.len() as u32 + missed < VALUES {
-                        match maybe_cancel(rx.recv(), &mut rng).await {
-                            Some(Ok(value)) => got.push(value),
-                            Some(Err(broadcast::RecvError::Lagged(n))) => missed += n as u32,
-                            Some(Err(broadcast::RecvError::Closed)) => panic!("closed early"),
-                            None => {}
-                        }
-                        progress.set(me, got.len() as u32 + missed);
+        let receivers = spawn_each([rx, tx.subscribe()], &mut rng, |me, mut rx, mut rng| {
+            let progress = progress.clone();
+            async move {
+                let (mut got, mut missed) = (Vec::new(), 0);
+                while got.len() as u32 + missed < VALUES {
+                    match maybe_cancel(rx.recv(), &mut rng).await {
+                        Some(Ok(value)) => got.push(value),
+                        Some(Err(broadcast::RecvError::Lagged(n))) => missed += n as u32,
+                        Some(Err(broadcast::RecvError::Closed)) => panic!("closed early"),
+                        None => {}
                     }
-                    got
-                })
-            })
-            .collect();
+                    progress.set(me, got.len() as u32 + missed);
+                }
+                got
+            }
+        });
         for sent in 1..=VALUES {
             tx.send(sent - 1).unwrap();
             // Sometimes let the receivers fall behind (and lag), sometimes wait for them.
@@ -112,8 +107,7 @@ async fn broadcast_cancel_stress_loses_nothing_unaccounted() {
                 progress.wait_for(sent).await;
             }
         }
-        for receiver in receivers {
-            let got = receiver.await.unwrap();
+        for got in join_all(receivers).await {
             assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
             assert_eq!(got.last(), Some(&(VALUES - 1)), "{got:?}");
         }
@@ -146,27 +140,22 @@ async fn watch_cancel_stress_every_receiver_sees_the_last_value() {
     stress(0x3a7c_4ed0, |mut rng| async move {
         let (tx, rx) = watch::channel(0u32);
         let progress = Progress::new(2);
-        let receivers: Vec<_> = [rx.clone(), rx]
-            .into_iter()
-            .enumerate()
-            .map(|(me, mut rx)| {
-                let mut rng = rng.fork();
-                let progress = progress.clone();
-                runtime::spawn(async move {
-                    loop {
-                        let value = *rx.borrow_and_update();
-                        assert!(value >= progress.0[me].get(), "went back to {value}");
-                        progress.set(me, value);
-                        if value == LAST {
-                            return;
-                        }
-                        if let Some(result) = maybe_cancel(rx.changed(), &mut rng).await {
-                            result.expect("the sender outlives the round");
-                        }
+        let receivers = spawn_each([rx.clone(), rx], &mut rng, |me, mut rx, mut rng| {
+            let progress = progress.clone();
+            async move {
+                loop {
+                    let value = *rx.borrow_and_update();
+                    assert!(value >= progress.0[me].get(), "went back to {value}");
+                    progress.set(me, value);
+                    if value == LAST {
+                        return;
                     }
-                })
-            })
-            .collect();
+                    if let Some(result) = maybe_cancel(rx.changed(), &mut rng).await {
+                        result.expect("the sender outlives the round");
+                    }
+                }
+            }
+        });
         for value in 1..=LAST {
             tx.send(value).unwrap();
             // Sometimes change again at once (changes merge), sometimes wait to be seen.
@@ -174,9 +163,7 @@ async fn watch_cancel_stress_every_receiver_sees_the_last_value() {
                 progress.wait_for(value).await;
             }
         }
-        for receiver in receivers {
-            receiver.await.unwrap();
-        }
+        join_all(receivers).await;
     })
     .await;
 }

@@ -10,21 +10,7 @@ use std::time::Duration;
 use runtime::sync::{Mutex, RwLock, Semaphore, TryAcquireError};
 use runtime::task::yield_now;
 use runtime::time::timeout;
-use sync_common::{maybe_cancel, poll_once, stress, XorShift};
-
-/// Spawns `tasks` tasks running `body` with their own random sequences and waits for them all.
-async fn run_tasks<F, Fut>(tasks: usize, rng: &mut XorShift, body: F)
-where
-    F: Fn(XorShift) -> Fut,
-    Fut: std::future::Future<Output = ()> + 'static,
-{
-    let handles: Vec<_> = (0..tasks)
-        .map(|_| runtime::spawn(body(rng.fork())))
-        .collect();
-    for handle in handles {
-        handle.await.unwrap();
-    }
-}
+use sync_common::{join_all, maybe_cancel, poll_once, spawn_each, stress};
 
 #[runtime::test]
 async fn semaphore_cancel_stress_loses_no_permit() {
@@ -32,7 +18,7 @@ async fn semaphore_cancel_stress_loses_no_permit() {
     stress(0x5e3a_f0e1, |mut rng| async move {
         let semaphore = Rc::new(Semaphore::new(PERMITS));
         let in_use = Rc::new(Cell::new(0));
-        run_tasks(4, &mut rng, |mut rng| {
+        join_all(spawn_each(0..4, &mut rng, |_, _, mut rng| {
             let (semaphore, in_use) = (semaphore.clone(), in_use.clone());
             async move {
                 for _ in 0..3 {
@@ -48,7 +34,7 @@ async fn semaphore_cancel_stress_loses_no_permit() {
                     }
                 }
             }
-        })
+        }))
         .await;
         assert_eq!(semaphore.available_permits(), PERMITS);
     })
@@ -61,7 +47,7 @@ async fn mutex_cancel_stress_keeps_exclusion_and_loses_no_unlock() {
         let mutex = Rc::new(Mutex::new(0u32));
         let inside = Rc::new(Cell::new(false));
         let locked = Rc::new(Cell::new(0u32));
-        run_tasks(3, &mut rng, |mut rng| {
+        join_all(spawn_each(0..3, &mut rng, |_, _, mut rng| {
             let (mutex, inside, locked) = (mutex.clone(), inside.clone(), locked.clone());
             async move {
                 for _ in 0..3 {
@@ -74,7 +60,7 @@ async fn mutex_cancel_stress_keeps_exclusion_and_loses_no_unlock() {
                     }
                 }
             }
-        })
+        }))
         .await;
         assert_eq!(*mutex.try_lock().expect("the mutex is free"), locked.get());
     })
@@ -87,7 +73,7 @@ async fn rwlock_cancel_stress_keeps_writers_alone() {
         let lock = Rc::new(RwLock::new(()));
         let readers = Rc::new(Cell::new(0u32));
         let writer = Rc::new(Cell::new(false));
-        run_tasks(4, &mut rng, |mut rng| {
+        join_all(spawn_each(0..4, &mut rng, |_, _, mut rng| {
             let (lock, readers, writer) = (lock.clone(), readers.clone(), writer.clone());
             async move {
                 for _ in 0..3 {
@@ -108,7 +94,7 @@ async fn rwlock_cancel_stress_keeps_writers_alone() {
                     }
                 }
             }
-        })
+        }))
         .await;
         assert!(lock.try_write().is_ok(), "the lock is free");
     })

@@ -13,7 +13,7 @@ use std::time::Duration;
 use runtime::sync::mpsc;
 use runtime::task::yield_now;
 use runtime::time::timeout;
-use sync_common::{maybe_cancel, stress, XorShift};
+use sync_common::{join_all, maybe_cancel, spawn_each, stress, XorShift};
 
 /// Counts the bytes this thread holds, so a test can see what polling costs.
 struct CountingAllocator;
@@ -154,32 +154,26 @@ async fn bounded_cancel_stress_loses_no_slot_and_no_value() {
     const CAPACITY: usize = 2;
     stress(0x3b5c_0001, |mut rng| async move {
         let (tx, mut rx) = mpsc::channel(CAPACITY);
-        let senders: Vec<_> = (0..3u32)
-            .map(|s| {
-                let tx = tx.clone();
-                let mut rng = rng.fork();
-                runtime::spawn(async move {
-                    let mut sent = 0;
-                    for i in 0..4 {
-                        // A cancelled send sends nothing.
-                        if let Some(result) = maybe_cancel(tx.send(s * 100 + i), &mut rng).await {
-                            result.unwrap();
-                            sent += 1;
-                        }
+        let senders = spawn_each(0..3u32, &mut rng, |_, s, mut rng| {
+            let tx = tx.clone();
+            async move {
+                let mut sent = 0;
+                for i in 0..4 {
+                    // A cancelled send sends nothing.
+                    if let Some(result) = maybe_cancel(tx.send(s * 100 + i), &mut rng).await {
+                        result.unwrap();
+                        sent += 1;
                     }
-                    sent
-                })
-            })
-            .collect();
+                }
+                sent
+            }
+        });
         let mut receiver_rng = rng.fork();
         let receiver =
             runtime::spawn(
                 async move { (receive_until_end(&mut rx, &mut receiver_rng).await, rx) },
             );
-        let mut sent = 0;
-        for sender in senders {
-            sent += sender.await.unwrap();
-        }
+        let sent = join_all(senders).await.into_iter().sum();
         tx.send(END).await.unwrap();
         let (got, _rx) = receiver.await.unwrap();
         assert_in_order_per_sender(&got, sent);

@@ -8,7 +8,16 @@ use std::rc::Rc;
 
 use runtime::sync::Notify;
 use runtime::task::yield_now;
-use sync_common::{maybe_cancel, poll_once, stress};
+use sync_common::{join_all, maybe_cancel, poll_once, spawn_each, stress};
+
+/// Checks that no `notify_one` permit is stored: a new `Notified` does not complete at once.
+async fn assert_no_permit(notify: &Notify) {
+    let notified = std::pin::pin!(notify.notified());
+    assert!(
+        poll_once(notified).await.is_pending(),
+        "a permit was stored"
+    );
+}
 
 #[runtime::test]
 async fn notify_one_cancel_stress_loses_no_notification() {
@@ -17,20 +26,17 @@ async fn notify_one_cancel_stress_loses_no_notification() {
         let notify = Rc::new(Notify::new());
         let received = Rc::new(Cell::new(0u32));
         let done = Rc::new(Cell::new(false));
-        let waiters: Vec<_> = (0..3)
-            .map(|_| {
-                let (notify, received, done) = (notify.clone(), received.clone(), done.clone());
-                let mut rng = rng.fork();
-                runtime::spawn(async move {
-                    while !done.get() {
-                        let woken = maybe_cancel(notify.notified(), &mut rng).await.is_some();
-                        if woken && !done.get() {
-                            received.set(received.get() + 1);
-                        }
+        let waiters = spawn_each(0..3, &mut rng, |_, _, mut rng| {
+            let (notify, received, done) = (notify.clone(), received.clone(), done.clone());
+            async move {
+                while !done.get() {
+                    let woken = maybe_cancel(notify.notified(), &mut rng).await.is_some();
+                    if woken && !done.get() {
+                        received.set(received.get() + 1);
                     }
-                })
-            })
-            .collect();
+                }
+            }
+        });
         // One notification at a time, each sent once the previous one arrived: a lost one
         // stops the round, a duplicate shows in the count.
         for sent in 1..=NOTIFICATIONS {
@@ -42,14 +48,10 @@ async fn notify_one_cancel_stress_loses_no_notification() {
         }
         done.set(true);
         notify.notify_waiters();
-        for waiter in waiters {
-            waiter.await.unwrap();
-        }
+        join_all(waiters).await;
         assert_eq!(received.get(), NOTIFICATIONS);
         // Nothing was left over as a stored permit either.
-        assert!(poll_once(std::pin::pin!(notify.notified()))
-            .await
-            .is_pending());
+        assert_no_permit(&notify).await;
     })
     .await;
 }
@@ -59,30 +61,23 @@ async fn notify_waiters_cancel_stress_wakes_every_waiter() {
     stress(0x0a11_0a11, |mut rng| async move {
         let notify = Rc::new(Notify::new());
         let started = Rc::new(Cell::new(0u32));
-        let waiters: Vec<_> = (0..3)
-            .map(|_| {
-                let (notify, started) = (notify.clone(), started.clone());
-                let mut rng = rng.fork();
-                runtime::spawn(async move {
-                    // Created before `notify_waiters`, so it must complete if it is kept.
-                    let notified = notify.notified();
-                    started.set(started.get() + 1);
-                    maybe_cancel(notified, &mut rng).await;
-                })
-            })
-            .collect();
+        let waiters = spawn_each(0..3, &mut rng, |_, _, mut rng| {
+            let (notify, started) = (notify.clone(), started.clone());
+            async move {
+                // Created before `notify_waiters`, so it must complete if it is kept.
+                let notified = notify.notified();
+                started.set(started.get() + 1);
+                maybe_cancel(notified, &mut rng).await;
+            }
+        });
         while started.get() < 3 {
             yield_now().await;
         }
         rng.yield_some().await;
         notify.notify_waiters();
-        for waiter in waiters {
-            waiter.await.unwrap();
-        }
+        join_all(waiters).await;
         // `notify_waiters` stores no permit.
-        assert!(poll_once(std::pin::pin!(notify.notified()))
-            .await
-            .is_pending());
+        assert_no_permit(&notify).await;
     })
     .await;
 }
@@ -93,9 +88,7 @@ async fn notify_one_before_waiting_leaves_one_permit() {
     notify.notify_one();
     notify.notify_one(); // permits do not add up
     notify.notified().await;
-    assert!(poll_once(std::pin::pin!(notify.notified()))
-        .await
-        .is_pending());
+    assert_no_permit(&notify).await;
 }
 
 #[runtime::test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use runtime::task::yield_now;
 use runtime::time::timeout;
+use runtime::JoinHandle;
 
 /// Rounds each cancel-safety stress test runs.
 pub const ROUNDS: u32 = 10_000;
@@ -85,4 +86,28 @@ where
             panic!("round {i} (seed {seed:#x}) hung: a wake-up or a permit was lost");
         }
     }
+}
+
+/// Spawns one task per item; each gets its index, the item and its own random sequence.
+pub fn spawn_each<I, F, Fut>(items: I, rng: &mut XorShift, task: F) -> Vec<JoinHandle<Fut::Output>>
+where
+    I: IntoIterator,
+    F: Fn(usize, I::Item, XorShift) -> Fut,
+    Fut: Future + 'static,
+    Fut::Output: 'static,
+{
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| runtime::spawn(task(index, item, rng.fork())))
+        .collect()
+}
+
+/// Awaits every task; their outputs, in order.
+pub async fn join_all<T>(tasks: Vec<JoinHandle<T>>) -> Vec<T> {
+    let mut outputs = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        outputs.push(task.await.expect("the task panicked"));
+    }
+    outputs
 }

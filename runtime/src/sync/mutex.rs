@@ -134,13 +134,22 @@ impl<T> From<T> for Mutex<T> {
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("Mutex");
-        match self.value.try_borrow() {
-            Ok(value) => d.field("value", &&*value),
-            Err(_) => d.field("value", &format_args!("<locked>")),
-        };
-        d.finish()
+        debug_lock(f, "Mutex", &self.value)
     }
+}
+
+/// Formats a lock as `name { value: .. }`, or `<locked>` while a writer holds it.
+pub(super) fn debug_lock<T: ?Sized + fmt::Debug>(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    value: &RefCell<T>,
+) -> fmt::Result {
+    let mut d = f.debug_struct(name);
+    match value.try_borrow() {
+        Ok(value) => d.field("value", &&*value),
+        Err(_) => d.field("value", &format_args!("<locked>")),
+    };
+    d.finish()
 }
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {

@@ -18,6 +18,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use super::waiters::set_only_waiter;
+
 struct Inner<T> {
     value: Option<T>,
     receiver: Option<Waker>,
@@ -140,11 +142,7 @@ impl<T> Future for Receiver<T> {
             Ok(value) => Poll::Ready(Ok(value)),
             Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError)),
             Err(TryRecvError::Empty) => {
-                let mut inner = self.inner.borrow_mut();
-                match &mut inner.receiver {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
-                }
+                set_only_waiter(&mut self.inner.borrow_mut().receiver, cx.waker());
                 Poll::Pending
             }
         }

@@ -169,12 +169,7 @@ impl<T> From<T> for RwLock<T> {
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("RwLock");
-        match self.value.try_borrow() {
-            Ok(value) => d.field("value", &&*value),
-            Err(_) => d.field("value", &format_args!("<locked>")),
-        };
-        d.finish()
+        super::mutex::debug_lock(f, "RwLock", &self.value)
     }
 }
 

@@ -146,9 +146,7 @@ impl<T> WaitList<T> {
     pub(crate) fn poll(&mut self, key: WaitKey, waker: &Waker) -> Polled {
         match &mut self.entries[key.0].state {
             State::Waiting { waker: stored, .. } => {
-                if !stored.will_wake(waker) {
-                    stored.clone_from(waker);
-                }
+                refresh(stored, waker);
                 Polled::Waiting(key)
             }
             State::Notified(_) => match self.remove(key) {
@@ -242,6 +240,22 @@ impl WaitList<()> {
             let notification = self.remove(key);
             debug_assert_ne!(notification, Some(Notification::One), "nothing to pass on");
         }
+    }
+}
+
+/// Stores the waker of a primitive's only waiter (a channel's one receiver, say), where a list
+/// is not needed; a waker that would wake the same task is kept as it is.
+pub(crate) fn set_only_waiter(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(stored) => refresh(stored, waker),
+        None => *slot = Some(waker.clone()),
+    }
+}
+
+/// Replaces `stored` with `waker`, unless both wake the same task (then nothing is cloned).
+fn refresh(stored: &mut Waker, waker: &Waker) {
+    if !stored.will_wake(waker) {
+        stored.clone_from(waker);
     }
 }
 

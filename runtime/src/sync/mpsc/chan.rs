@@ -13,6 +13,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::TryRecvError;
+use crate::sync::waiters::set_only_waiter;
 use crate::sync::Semaphore;
 
 pub(super) struct Chan<T> {
@@ -86,11 +87,7 @@ impl<T> Chan<T> {
             Ok(value) => Poll::Ready(Some(value)),
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
             Err(TryRecvError::Empty) => {
-                let mut state = self.state.borrow_mut();
-                match &mut state.receiver {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
-                }
+                set_only_waiter(&mut self.state.borrow_mut().receiver, cx.waker());
                 Poll::Pending
             }
         }
