@@ -127,6 +127,20 @@ pub struct Receiver<T> {
 }
 
 /// Why [`Receiver::recv`] returned no value.
+///
+/// ```
+/// use runtime::sync::broadcast::{self, RecvError};
+///
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let (tx, mut rx) = broadcast::channel(1);
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap(); // overwrites 1, which `rx` had not read
+/// assert_eq!(rx.recv().await, Err(RecvError::Lagged(1)));
+/// assert_eq!(rx.recv().await, Ok(2));
+/// drop(tx);
+/// assert_eq!(rx.recv().await, Err(RecvError::Closed));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecvError {
     /// Every sender is gone and every value was read.
@@ -137,6 +151,15 @@ pub enum RecvError {
 }
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// ```
+/// use runtime::sync::broadcast::{self, TryRecvError};
+///
+/// let (tx, mut rx) = broadcast::channel::<u8>(4);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
     /// No value is waiting.

@@ -30,6 +30,14 @@ impl<T> std::error::Error for SendError<T> {}
 
 /// [`Mutex::try_lock`](super::Mutex::try_lock) or an `RwLock`'s `try_read`/`try_write` would
 /// have had to wait.
+///
+/// ```
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let lock = runtime::sync::Mutex::new(0);
+/// let _guard = lock.lock().await;
+/// assert!(lock.try_lock().is_err());
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryLockError(pub(super) ());
 

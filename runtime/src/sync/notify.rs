@@ -104,7 +104,19 @@ impl State {
     }
 }
 
-/// The future of [`Notify::notified`].
+/// The future of [`Notify::notified`]: completes once notified.
+///
+/// It counts as waiting for `notify_waiters` from the moment it is created, and for `notify_one`
+/// from its first poll.
+///
+/// ```
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let notify = runtime::sync::Notify::new();
+/// let notified = notify.notified(); // not polled yet...
+/// notify.notify_waiters(); // ...but already reached by this
+/// notified.await;
+/// # });
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Notified<'a> {
     notify: &'a Notify,

@@ -57,11 +57,21 @@ pub struct Receiver<T> {
     inner: Rc<RefCell<Inner<T>>>,
 }
 
-/// The sender was dropped without sending.
+/// The sender was dropped without sending (see [`Receiver`]'s example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError;
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// ```
+/// use runtime::sync::oneshot::{self, TryRecvError};
+///
+/// let (tx, mut rx) = oneshot::channel();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// tx.send(5).unwrap();
+/// assert_eq!(rx.try_recv(), Ok(5));
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
     /// Not sent yet.

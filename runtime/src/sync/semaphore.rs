@@ -59,10 +59,28 @@ struct State {
 }
 
 /// [`Semaphore::acquire`] failed: the semaphore is closed.
+///
+/// ```
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let semaphore = runtime::sync::Semaphore::new(1);
+/// semaphore.close();
+/// assert!(semaphore.acquire().await.is_err());
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AcquireError(());
 
 /// Why [`Semaphore::try_acquire`] did not acquire.
+///
+/// ```
+/// use runtime::sync::{Semaphore, TryAcquireError};
+///
+/// let semaphore = Semaphore::new(1);
+/// let _permit = semaphore.try_acquire().unwrap();
+/// assert_eq!(semaphore.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+/// semaphore.close();
+/// assert_eq!(semaphore.try_acquire().unwrap_err(), TryAcquireError::Closed);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryAcquireError {
     /// The semaphore is closed.
@@ -307,6 +325,16 @@ impl Drop for Acquire<'_> {
 }
 
 /// Permits borrowed from a [`Semaphore`], given back when dropped.
+///
+/// ```
+/// let semaphore = runtime::sync::Semaphore::new(3);
+/// let permit = semaphore.try_acquire_many(2).unwrap();
+/// assert_eq!((permit.num_permits(), semaphore.available_permits()), (2, 1));
+/// drop(permit);
+/// assert_eq!(semaphore.available_permits(), 3);
+/// semaphore.try_acquire().unwrap().forget(); // never given back
+/// assert_eq!(semaphore.available_permits(), 2);
+/// ```
 #[must_use = "the permits are released as soon as this is dropped"]
 pub struct SemaphorePermit<'a> {
     semaphore: &'a Semaphore,
@@ -333,7 +361,8 @@ impl Drop for SemaphorePermit<'_> {
     }
 }
 
-/// Permits from a [`Semaphore`] held through an `Rc`, given back when dropped.
+/// Permits from a [`Semaphore`] held through an `Rc`, given back when dropped (see
+/// [`Semaphore::acquire_owned`]'s example).
 #[must_use = "the permits are released as soon as this is dropped"]
 pub struct OwnedSemaphorePermit {
     semaphore: Rc<Semaphore>,

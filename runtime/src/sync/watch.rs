@@ -108,12 +108,19 @@ pub struct Receiver<T> {
 }
 
 /// A borrow of the value in a watch channel; drop it before the next `.await`.
+///
+/// ```
+/// let (tx, mut rx) = runtime::sync::watch::channel(1);
+/// tx.send(2).unwrap();
+/// let value = rx.borrow_and_update();
+/// assert_eq!((*value, value.has_changed()), (2, true));
+/// ```
 pub struct Ref<'a, T> {
     value: cell::Ref<'a, T>,
     has_changed: bool,
 }
 
-/// The sender is gone: the value will not change any more.
+/// The sender is gone: the value will not change any more (see [`Receiver`]'s example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError(());
 

@@ -69,7 +69,7 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     (UnboundedSender::new(chan.clone()), Receiver::new(chan))
 }
 
-/// Why [`Sender::try_send`] did not send (the value comes back).
+/// Why [`Sender::try_send`] did not send (the value comes back); see [`Sender`]'s example.
 #[derive(PartialEq, Eq)]
 pub enum TrySendError<T> {
     /// The channel holds `capacity` values already (or senders wait for the room first).
@@ -108,6 +108,15 @@ impl<T> fmt::Display for TrySendError<T> {
 impl<T> std::error::Error for TrySendError<T> {}
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// ```
+/// use runtime::sync::mpsc::{self, TryRecvError};
+///
+/// let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
     /// Nothing is queued right now.
