@@ -29,12 +29,16 @@ fn count(delta: isize) {
 
 // SAFETY: every call is forwarded to `System` unchanged; the counter only observes the sizes.
 unsafe impl GlobalAlloc for CountingAllocator {
+    /// # Safety
+    /// As for [`GlobalAlloc::alloc`].
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size() as isize);
         // SAFETY: the caller's contract for `alloc` is passed on as is.
         unsafe { System.alloc(layout) }
     }
 
+    /// # Safety
+    /// As for [`GlobalAlloc::dealloc`]: `ptr` came from this allocator with `layout`.
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         count(-(layout.size() as isize));
         // SAFETY: `ptr` came from `System.alloc` with this layout (see `alloc`).

@@ -188,8 +188,7 @@ impl From<JoinError> for std::io::Error {
 mod tests {
     use super::JoinHandle;
 
-    /// Compiles only if the handle is `Unpin` for an output that is not: the handle holds a pointer
-    /// to the task, never the output itself, so moving the handle moves nothing that is pinned.
+    /// Compiles only if the handle is `Unpin` for an output that is not.
     #[test]
     fn join_handle_is_unpin_whatever_the_output() {
         fn assert_unpin<T: Unpin>() {}
