@@ -7,14 +7,18 @@
 //! assert_eq!(rx.await, Ok(7));
 //! # });
 //! ```
+//!
+//! The [`Receiver`] is itself the future; dropping it leaves no waker behind, and a value sent
+//! after it is gone comes back to the sender.
 
 use std::cell::RefCell;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::Closed;
+use super::waiters::set_only_waiter;
 
 struct Inner<T> {
     value: Option<T>,
@@ -24,23 +28,56 @@ struct Inner<T> {
 }
 
 /// Sends the one value.
-#[derive(Debug)]
+///
+/// ```
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let (tx, rx) = runtime::sync::oneshot::channel::<u8>();
+/// drop(rx);
+/// assert!(tx.is_closed());
+/// assert_eq!(tx.send(1), Err(1)); // nobody to receive it: the value comes back
+/// # });
+/// ```
 pub struct Sender<T> {
     inner: Rc<RefCell<Inner<T>>>,
 }
 
-/// Awaits the one value: `Ok(value)`, or `Err(Closed)` when the sender was dropped without sending.
-#[derive(Debug)]
+/// Awaits the one value: `Ok(value)`, or `Err(RecvError)` when the sender was dropped without
+/// sending.
+///
+/// ```
+/// use runtime::sync::oneshot::{self, RecvError};
+///
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let (tx, rx) = oneshot::channel::<u8>();
+/// drop(tx);
+/// assert_eq!(rx.await, Err(RecvError));
+/// # });
+/// ```
 pub struct Receiver<T> {
     inner: Rc<RefCell<Inner<T>>>,
 }
 
-impl<T> std::fmt::Debug for Inner<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("oneshot")
-            .field("sent", &self.value.is_some())
-            .finish()
-    }
+/// The sender was dropped without sending (see [`Receiver`]'s example).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvError;
+
+/// Why [`Receiver::try_recv`] returned no value.
+///
+/// ```
+/// use runtime::sync::oneshot::{self, TryRecvError};
+///
+/// let (tx, mut rx) = oneshot::channel();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// tx.send(5).unwrap();
+/// assert_eq!(rx.try_recv(), Ok(5));
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Not sent yet.
+    Empty,
+    /// The sender was dropped without sending (or the value was already received).
+    Closed,
 }
 
 /// A new oneshot channel.
@@ -95,24 +132,76 @@ impl<T> Drop for Sender<T> {
     }
 }
 
-impl<T> Future for Receiver<T> {
-    type Output = Result<T, Closed>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<T> Receiver<T> {
+    /// The value if it was sent, without waiting.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut inner = self.inner.borrow_mut();
-        if let Some(v) = inner.value.take() {
-            return Poll::Ready(Ok(v));
+        match inner.value.take() {
+            Some(value) => Ok(value),
+            None if inner.sender_gone => Err(TryRecvError::Closed),
+            None => Err(TryRecvError::Empty),
         }
-        if inner.sender_gone {
-            return Poll::Ready(Err(Closed));
+    }
+}
+
+impl<T> Future for Receiver<T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.try_recv() {
+            Ok(value) => Poll::Ready(Ok(value)),
+            Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError)),
+            Err(TryRecvError::Empty) => {
+                set_only_waiter(&mut self.inner.borrow_mut().receiver, cx.waker());
+                Poll::Pending
+            }
         }
-        inner.receiver = Some(cx.waker().clone());
-        Poll::Pending
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.inner.borrow_mut().receiver_gone = true;
+        // Taken out and dropped with the channel unborrowed: a value's `Drop` may use it.
+        let (value, waker) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.receiver_gone = true;
+            (inner.value.take(), inner.receiver.take())
+        };
+        drop((value, waker));
     }
 }
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("sent", &self.inner.borrow().value.is_some())
+            .finish()
+    }
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sender dropped without sending")
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("not sent yet"),
+            TryRecvError::Closed => f.write_str("sender dropped without sending"),
+        }
+    }
+}
+
+impl std::error::Error for TryRecvError {}

@@ -60,6 +60,10 @@ impl<T> JoinHandle<T> {
     }
 }
 
+// The handle holds a pointer to the task, never the output itself: moving the handle moves nothing
+// that could be pinned, so it is `Unpin` whatever `T` is (and can be polled with `Pin::new`).
+impl<T> Unpin for JoinHandle<T> {}
+
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
@@ -177,5 +181,17 @@ impl std::error::Error for JoinError {}
 impl From<JoinError> for std::io::Error {
     fn from(e: JoinError) -> Self {
         std::io::Error::other(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JoinHandle;
+
+    /// Compiles only if the handle is `Unpin` for an output that is not.
+    #[test]
+    fn join_handle_is_unpin_whatever_the_output() {
+        fn assert_unpin<T: Unpin>() {}
+        assert_unpin::<JoinHandle<std::marker::PhantomPinned>>();
     }
 }
