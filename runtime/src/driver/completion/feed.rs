@@ -132,10 +132,12 @@ impl Driver {
                 .bufring
                 .as_mut()
                 .expect("a receive feed implies a bufring");
-            if let (Some(fd), Ok(n)) = (fd, usize::try_from(result)) {
-                fd.stash_bytes(bufring.data(bid, n));
-            }
-            bufring.recycle(bid);
+            let len = usize::try_from(result).unwrap_or(0);
+            bufring.consume(bid, len, |bytes| {
+                if let Some(fd) = fd {
+                    fd.stash_bytes(bytes);
+                }
+            });
         }
         let Some(fd) = fd else { return };
         match result {
