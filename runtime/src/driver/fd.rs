@@ -19,7 +19,9 @@ use std::cell::Cell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 #[cfg(feature = "io-uring")]
-use std::{cell::RefCell, collections::VecDeque, io, rc::Weak, task::Waker};
+use std::{
+    cell::RefCell, collections::VecDeque, io, panic::AssertUnwindSafe, rc::Weak, task::Waker,
+};
 
 use super::identity::{self, DriverId};
 #[cfg(feature = "io-uring")]
@@ -79,6 +81,22 @@ pub(crate) struct Stash {
 pub(crate) struct FeedHandle {
     pub(crate) key: u64,
     pub(crate) closed: Rc<RefCell<Vec<u64>>>,
+}
+
+/// Wakes every waker in `waiters`, even when one of them panics (a waker is the application's
+/// code): the others are still woken, then the first panic goes on.
+#[cfg(feature = "io-uring")]
+pub(crate) fn wake_all(waiters: Vec<Waker>) {
+    let mut panicked = None;
+    for waker in waiters {
+        // Unwind safety: the waker is consumed by the call; nothing else is borrowed.
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+            panicked.get_or_insert(panic);
+        }
+    }
+    if let Some(panic) = panicked {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 impl SharedFd {
@@ -202,7 +220,7 @@ impl SharedFd {
             s.datagrams.push_back((datagram.into(), from));
             std::mem::take(&mut s.waiters)
         });
-        waiters.into_iter().for_each(Waker::wake);
+        wake_all(waiters);
     }
 
     /// Notes a cancelled operation whose result will come to the stash.
@@ -216,7 +234,7 @@ impl SharedFd {
             s.orphans = s.orphans.saturating_sub(1);
             std::mem::take(&mut s.waiters)
         });
-        waiters.into_iter().for_each(Waker::wake);
+        wake_all(waiters);
     }
 
     /// Whether an orphan is still in the kernel; if so, `waker` is woken when its result arrives.
@@ -240,7 +258,7 @@ impl SharedFd {
             s.bytes.extend(bytes);
             std::mem::take(&mut s.waiters)
         });
-        waiters.into_iter().for_each(Waker::wake);
+        wake_all(waiters);
     }
 
     /// Queues an accepted connection and wakes whoever waits for one.
@@ -249,7 +267,7 @@ impl SharedFd {
             s.accepted.push_back((fd, addr));
             std::mem::take(&mut s.waiters)
         });
-        waiters.into_iter().for_each(Waker::wake);
+        wake_all(waiters);
     }
 }
 

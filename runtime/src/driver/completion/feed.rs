@@ -8,6 +8,7 @@
 //! A feed delivers into the descriptor's [`Stash`](crate::driver::fd::Stash) and wakes the tasks
 //! waiting there; operations served by a feed never have an SQE of their own, so dropping their
 //! future is trivially safe (nothing of theirs is in flight, and what was received stays stashed).
+//!
 //! The feed holds its descriptor weakly; when the descriptor closes, its feed is cancelled at the
 //! next park.
 //!
@@ -19,6 +20,9 @@
 //! Back-pressure: a stream whose reader lags would otherwise make the stash grow without bound, so
 //! the receive feed is cancelled once [`STASH_LIMIT`] bytes wait; the next read that finds the
 //! stash empty re-arms it.
+//!
+//! Each CQE is handled in full — stash, feed state, buffer recycled — before the waiters are
+//! woken (a waker may panic, see `ring`).
 
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::task::Context;
@@ -28,7 +32,7 @@ use io_uring::{cqueue, opcode, types};
 use super::bufring;
 use super::lifecycle::Lifecycle;
 use super::Driver;
-use crate::driver::fd::{FeedHandle, SharedFd, WeakFd};
+use crate::driver::fd::{wake_all, FeedHandle, SharedFd, WeakFd};
 use crate::driver::op::FeedKind;
 
 /// Stashed bytes above which a stream's receive feed is paused.
@@ -92,16 +96,14 @@ impl Driver {
         if paused {
             self.cancel(key);
         }
-        if !more || paused {
-            let waiters = fd.with_stash(|stash| {
-                if stash.feed.as_ref().is_some_and(|f| f.key == key) {
-                    stash.feed = None;
-                }
-                std::mem::take(&mut stash.waiters)
-            });
-            // Woken tasks take what is stashed, or arm a new feed.
-            waiters.into_iter().for_each(|w| w.wake());
-        }
+        let waiters = fd.with_stash(|stash| {
+            if (!more || paused) && stash.feed.as_ref().is_some_and(|f| f.key == key) {
+                stash.feed = None;
+            }
+            std::mem::take(&mut stash.waiters)
+        });
+        // Woken tasks take what is stashed, or arm a new feed.
+        wake_all(waiters);
     }
 
     fn on_accepted(&mut self, fd: Option<&SharedFd>, result: i32) {
@@ -109,7 +111,9 @@ impl Driver {
             // SAFETY: a successful accept CQE carries a new descriptor that nobody else owns.
             let conn = unsafe { OwnedFd::from_raw_fd(result) };
             match fd {
-                Some(listener) => listener.stash_accepted(conn, None),
+                Some(listener) => {
+                    listener.with_stash(|stash| stash.accepted.push_back((conn, None)))
+                }
                 None => drop(conn), // the listener is gone: nobody will ever take it
             }
             return;
@@ -135,7 +139,7 @@ impl Driver {
             let len = usize::try_from(result).unwrap_or(0);
             bufring.consume(bid, len, |bytes| {
                 if let Some(fd) = fd {
-                    fd.stash_bytes(bytes);
+                    fd.with_stash(|stash| stash.bytes.extend(bytes));
                 }
             });
         }

@@ -38,6 +38,7 @@ mod probe;
 mod ring;
 mod shutdown;
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::io;
 use std::rc::Rc;
@@ -91,6 +92,9 @@ pub(crate) struct Driver {
     /// Keys of feeds whose descriptor closed (left there by `SharedFd`'s drop): cancelled at the
     /// next park.
     closed_feeds: Rc<RefCell<Vec<u64>>>,
+    /// The first panic of a waker woken during a reap: resumed when the park returns, after
+    /// every other completion was handled (see `ring`).
+    panicked: Option<Box<dyn Any + Send>>,
     /// When a blocking park waits for a batch of completions rather than the first one.
     batching: Batching,
     /// The kernel supports every file opcode: file operations are submitted, not sent to the pool.
@@ -146,6 +150,7 @@ impl Driver {
             multishot_recv: bufring.is_some(),
             bufring,
             closed_feeds: Rc::new(RefCell::new(Vec::new())),
+            panicked: None,
             batching: Batching::new(batch_wait, min_timeout),
             file_ops,
         };
@@ -164,6 +169,9 @@ impl Driver {
 
     /// Submits what is queued, waits for completions (at most `timeout`; `Some(ZERO)`: no wait)
     /// and wakes the tasks whose operations completed.
+    ///
+    /// # Panics
+    /// When a waker panicked (the first such panic is resumed, once every completion was handled).
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         self.cancel_closed_feeds();
         if !self.wake_armed {
@@ -174,6 +182,9 @@ impl Driver {
         let reaped = self.reap();
         self.batching
             .parked(timeout != Some(Duration::ZERO), reaped);
+        if let Some(panic) = self.panicked.take() {
+            std::panic::resume_unwind(panic);
+        }
         result
     }
 

@@ -13,8 +13,13 @@
 //!   probe): when the CQ is full the kernel keeps further CQEs aside and sets
 //!   `IORING_SQ_CQ_OVERFLOW`; after reaping, `reap` sees the flag and enters with `GETEVENTS` to
 //!   flush them into the CQ, then reaps again.
+//! - **A panicking waker costs nobody else anything.** Wakers are the application's code. Each
+//!   CQE is handled in full — slot, counters, stash — before anyone is woken, and under
+//!   `catch_unwind`, so a waker that panics leaves the driver consistent and every other CQE of
+//!   the batch is still handled; the first panic is resumed when the park returns.
 
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use io_uring::{cqueue, squeue, types};
@@ -127,6 +132,9 @@ impl Driver {
     }
 
     /// Takes every CQE there is (flushing overflowed ones too) and acts on each. Returns how many.
+    ///
+    /// A panic while handling a CQE (a waker is the application's code) is kept in
+    /// `self.panicked`, for `park` to resume, and the reap goes on.
     pub(super) fn reap(&mut self) -> usize {
         let mut batch = [(0u64, 0i32, 0u32); BATCH];
         let mut total = 0;
@@ -143,7 +151,12 @@ impl Driver {
             count(|c| c.cqes_reaped.add(n as u64));
             total += n;
             for &(key, result, flags) in &batch[..n] {
-                self.on_cqe(key, result, flags);
+                // Unwind safety: `on_cqe` brings the slot, the counters and the stash to their
+                // final state before it wakes anyone, so a panic can only come after that.
+                let handled = catch_unwind(AssertUnwindSafe(|| self.on_cqe(key, result, flags)));
+                if let Err(panic) = handled {
+                    self.panicked.get_or_insert(panic);
+                }
             }
             if n == BATCH {
                 continue;
@@ -159,7 +172,7 @@ impl Driver {
         }
     }
 
-    /// One completion.
+    /// One completion. Whoever must be woken is woken last.
     fn on_cqe(&mut self, key: u64, result: i32, flags: u32) {
         match key {
             WAKE_KEY => {
@@ -174,9 +187,12 @@ impl Driver {
                     return;
                 };
                 match slot.on_cqe(result, flags) {
-                    Reaped::Stored => {
+                    Reaped::Stored(waiter) => {
                         self.in_flight -= 1;
                         self.batching.completed(key);
+                        if let Some(waker) = waiter {
+                            waker.wake();
+                        }
                     }
                     Reaped::Orphaned(op) => {
                         self.in_flight -= 1;
