@@ -1,8 +1,16 @@
-//! A waker that panics while the driver hands out completions costs no other operation its
-//! completion.
+//! Closing is immediate, on either backend.
+//!
+//! Under io_uring a request in the kernel holds its own reference to the socket it works on: a
+//! multishot accept keeps a listener listening, a receive (or a cancelled one not yet finished)
+//! keeps a stream open, even after the program closed its descriptor. Dropping the listener or the
+//! stream must still close it at once, as it does under epoll: the address can be bound again and
+//! the peer sees the end of the stream, without waiting for the runtime to turn again.
+//!
+//! Also here: a waker that panics while the driver hands out completions costs no other operation
+//! its completion.
 
 use std::future::Future;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
@@ -12,9 +20,12 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use runtime::net::{TcpListener, TcpStream};
+use runtime::time::timeout;
 use runtime::Builder;
 use runtime::{Backend, Runtime};
 
+/// Every test body must end well within this.
+const LIMIT: Duration = Duration::from_secs(30);
 /// How long a blocking peer read may wait: a safety net so that a failure is an assertion, not a
 /// hang. The tests never rely on it passing.
 const SAFETY_NET: Duration = Duration::from_secs(10);
@@ -33,12 +44,129 @@ fn runtimes(configure: impl Fn(Builder) -> Builder) -> Vec<Runtime> {
     all
 }
 
+/// The configurations under test: the defaults, and io_uring's multishot requests.
+fn configurations() -> [fn(Builder) -> Builder; 2] {
+    [|b| b, |b| b.multishot_accept(true).multishot_recv(true)]
+}
+
 /// A runtime listener and a std (blocking) client connected to it, accepted.
 async fn accepted_pair(listener: &TcpListener) -> (TcpStream, std::net::TcpStream) {
     let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     peer.set_read_timeout(Some(SAFETY_NET)).unwrap();
     let (stream, _) = listener.accept().await.unwrap();
     (stream, peer)
+}
+
+/// Reads from a blocking peer whose other end was closed: end of stream, or a reset when the
+/// connection was closed before it was accepted.
+fn assert_closed(peer: &mut std::net::TcpStream, what: &str) {
+    let mut byte = [0u8; 1];
+    match peer.read(&mut byte) {
+        Ok(0) => {}
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {}
+        other => panic!("{what}: the peer should see the connection closed, got {other:?}"),
+    }
+}
+
+// --- a dropped listener --------------------------------------------------------------------------
+
+#[test]
+fn a_dropped_listener_frees_its_address_at_once() {
+    for (config, configure) in configurations().into_iter().enumerate() {
+        for rt in runtimes(configure) {
+            let backend = format!("{} (configuration {config})", rt.backend());
+            // Dropped inside the runtime, right after an accept.
+            let addr = rt.block_on(async {
+                timeout(LIMIT, async {
+                    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                    let addr = listener.local_addr().unwrap();
+                    let (_stream, _peer) = accepted_pair(&listener).await;
+                    // Two more connect; nobody accepts them.
+                    let mut waiting = [0, 1].map(|_| std::net::TcpStream::connect(addr).unwrap());
+                    // One more accept: under multishot accept the others are now accepted by
+                    // the kernel, waiting in the listener's queue.
+                    let (_second, _) = listener.accept().await.unwrap();
+                    drop(listener);
+                    // No await from here on: the runtime does not turn.
+                    let again = TcpListener::bind(addr)
+                        .unwrap_or_else(|e| panic!("{backend}: rebinding {addr}: {e}"));
+                    drop(again);
+                    for peer in &mut waiting {
+                        peer.set_read_timeout(Some(SAFETY_NET)).unwrap();
+                    }
+                    // The connection accepted first is served by `_second`; the last one was
+                    // accepted for nobody and must be closed with the listener.
+                    let mut last = waiting.into_iter().last().unwrap();
+                    assert_closed(&mut last, "an unclaimed connection");
+                    addr
+                })
+                .await
+                .expect("test took too long")
+            });
+            // Dropped outside any runtime: nobody can reach the driver now.
+            let listener = rt.block_on(async {
+                let listener = TcpListener::bind(addr).unwrap();
+                let (_stream, _peer) = accepted_pair(&listener).await;
+                listener
+            });
+            drop(listener);
+            TcpListener::bind(addr)
+                .unwrap_or_else(|e| panic!("{backend}: rebinding {addr} outside the runtime: {e}"));
+        }
+    }
+}
+
+// --- a dropped stream ----------------------------------------------------------------------------
+
+#[test]
+fn a_stream_dropped_after_a_cancelled_read_closes_at_once() {
+    for (config, configure) in configurations().into_iter().enumerate() {
+        for rt in runtimes(configure) {
+            let backend = format!("{} (configuration {config})", rt.backend());
+            rt.block_on(async {
+                timeout(LIMIT, async {
+                    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                    let (stream, mut peer) = accepted_pair(&listener).await;
+                    // The read waits in the kernel (or on the multishot receive) until the timer
+                    // fires and drops it.
+                    let cancelled = timeout(
+                        Duration::from_millis(10),
+                        stream.read(Vec::with_capacity(64)),
+                    )
+                    .await;
+                    assert!(cancelled.is_err(), "nothing was sent");
+                    drop(stream);
+                    // No await from here on: the runtime does not turn.
+                    assert_closed(&mut peer, &format!("{backend}: a dropped stream"));
+                })
+                .await
+                .expect("test took too long")
+            });
+        }
+    }
+}
+
+/// Dropping a runtime with a stream whose read was cancelled closes the stream too (the cancelled
+/// read, kept by the driver, releases it).
+#[test]
+fn a_cancelled_read_does_not_outlive_its_runtime() {
+    for configure in configurations() {
+        for rt in runtimes(configure) {
+            let mut peer = rt.block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let (stream, peer) = accepted_pair(&listener).await;
+                let cancelled = timeout(
+                    Duration::from_millis(10),
+                    stream.read(Vec::with_capacity(64)),
+                )
+                .await;
+                assert!(cancelled.is_err(), "nothing was sent");
+                peer
+            });
+            drop(rt);
+            assert_closed(&mut peer, "a stream of a dropped runtime");
+        }
+    }
 }
 
 // --- a panicking waker ---------------------------------------------------------------------------

@@ -26,6 +26,8 @@ use std::{
 use super::identity::{self, DriverId};
 #[cfg(feature = "io-uring")]
 use super::sockaddr::SockAddr;
+#[cfg(feature = "io-uring")]
+use super::syscall::syscall;
 
 #[derive(Clone, Debug)]
 pub(crate) struct SharedFd(Rc<Inner>);
@@ -74,13 +76,34 @@ pub(crate) struct Stash {
 }
 
 /// The multishot request serving a descriptor: its `user_data`, and the list on which the
-/// descriptor leaves that key when it closes, so that the driver cancels the request (the kernel
-/// holds its own reference to the socket, which would otherwise stay open).
+/// descriptor leaves that key when it closes out of its driver's reach, so that the driver cancels
+/// the request as soon as it runs (the kernel holds its own reference to the socket, which would
+/// otherwise stay open).
 #[cfg(feature = "io-uring")]
 #[derive(Debug)]
 pub(crate) struct FeedHandle {
     pub(crate) key: u64,
     pub(crate) closed: Rc<RefCell<Vec<u64>>>,
+}
+
+#[cfg(feature = "io-uring")]
+impl FeedHandle {
+    /// The descriptor `fd`, which belongs to driver `owner`, is about to be closed: its request
+    /// must stop now, or the kernel would keep the socket open (a listener listening, a stream's
+    /// peer waiting for the end). Cancelled at once when that driver is at hand; otherwise the
+    /// socket is shut down — which stops it at once too, though it also affects any duplicate of
+    /// the descriptor — and the key left for the driver.
+    fn close(self, fd: RawFd, owner: Option<DriverId>) {
+        if owner.is_some_and(|owner| super::completion::cancel_feed_now(owner, self.key)) {
+            return;
+        }
+        // SAFETY: shutdown takes no pointers; `fd` is still open (its owner closes it after us).
+        // An error (the peer already gone) leaves nothing to stop.
+        let _ = syscall!(other_syscalls, unsafe {
+            libc::shutdown(fd, libc::SHUT_RDWR)
+        });
+        self.closed.borrow_mut().push(self.key);
+    }
 }
 
 /// Wakes every waker in `waiters`, even when one of them panics (a waker is the application's
@@ -286,9 +309,7 @@ impl Drop for Inner {
         }
         #[cfg(feature = "io-uring")]
         if let Some(feed) = self.stash.get_mut().as_mut().and_then(|s| s.feed.take()) {
-            // The driver may be busy (this drop can happen inside it), so leave the key on its
-            // list rather than calling it: it cancels the request at its next turn.
-            feed.closed.borrow_mut().push(feed.key);
+            feed.close(self.fd.as_raw_fd(), self.owner.get());
         }
         // `fd` closes itself; accepted connections nobody took close with the stash.
     }

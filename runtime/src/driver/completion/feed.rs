@@ -9,8 +9,13 @@
 //! waiting there; operations served by a feed never have an SQE of their own, so dropping their
 //! future is trivially safe (nothing of theirs is in flight, and what was received stays stashed).
 //!
-//! The feed holds its descriptor weakly; when the descriptor closes, its feed is cancelled at the
-//! next park.
+//! **Closing.** The feed holds its descriptor weakly, but the kernel holds the socket itself for as
+//! long as the request lives: closing the descriptor alone would leave a listener listening (its
+//! address taken, connections accepted for nobody) and a stream's peer waiting for the end of the
+//! stream. So a descriptor that closes cancels its feed at once ([`cancel_feed_now`]: the cancel is
+//! submitted and the feed's last CQE reaped before the descriptor is closed). When its driver is
+//! out of reach (no runtime entered, or the driver busy reaping), the socket is shut down instead,
+//! which stops it at once too, and the driver cancels the feed as soon as it runs again.
 //!
 //! A feed ends (a CQE without `IORING_CQE_F_MORE`) on cancellation, on an error, on end of stream,
 //! or when the buffer ring ran dry (`ENOBUFS`): the next operation that waits arms a new one. A
@@ -34,6 +39,7 @@ use super::lifecycle::Lifecycle;
 use super::Driver;
 use crate::driver::fd::{wake_all, FeedHandle, SharedFd, WeakFd};
 use crate::driver::op::FeedKind;
+use crate::driver::{DriverId, Engine};
 
 /// Stashed bytes above which a stream's receive feed is paused.
 const STASH_LIMIT: usize = 256 * 1024;
@@ -166,4 +172,24 @@ fn over_limit(fd: &SharedFd, key: u64) -> bool {
     fd.with_stash(|stash| {
         stash.feed.as_ref().is_some_and(|f| f.key == key) && stash.bytes.len() > STASH_LIMIT
     })
+}
+
+/// Cancels feed `key` of a descriptor that is closing, and reaps its end, at once — if `owner`,
+/// the descriptor's driver, is the one entered on this thread and is not busy. Returns whether it
+/// did (if not, the caller shuts the socket down and leaves the key on the driver's list).
+pub(crate) fn cancel_feed_now(owner: DriverId, key: u64) -> bool {
+    crate::context::try_with_driver(|driver| {
+        if driver.id() != owner {
+            return false;
+        }
+        #[allow(irrefutable_let_patterns)] // without the epoll feature there is one variant
+        let Engine::IoUring(uring) = &mut driver.engine
+        else {
+            return false;
+        };
+        uring.cancel(key);
+        uring.flush();
+        true
+    })
+    .unwrap_or(false)
 }

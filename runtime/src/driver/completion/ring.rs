@@ -17,12 +17,16 @@
 //!   CQE is handled in full — slot, counters, stash — before anyone is woken, and under
 //!   `catch_unwind`, so a waker that panics leaves the driver consistent and every other CQE of
 //!   the batch is still handled; the first panic is resumed when the park returns.
+//! - **Cancelling now.** [`flush`](Driver::flush) submits and runs the kernel's pending
+//!   completion work without waiting: a cancelled request's final CQE (which releases its
+//!   descriptor) is reaped before it returns, so closing a socket is not put off until the next
+//!   park.
 
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use io_uring::{cqueue, squeue, types};
+use io_uring::{cqueue, squeue, types, EnterFlags};
 
 use super::batch::{BatchWait, IDLE_TIMEOUT};
 use super::lifecycle::{to_result, Reaped};
@@ -62,6 +66,36 @@ impl Driver {
         let n = self.ring.submit()?;
         count(|c| c.sqes_submitted.add(n as u64));
         Ok(n)
+    }
+
+    /// Submits what is queued and reaps what the kernel can finish without waiting, until no
+    /// closed descriptor's feed is left to cancel (dropping what a CQE delivered can close one).
+    pub(super) fn flush(&mut self) {
+        loop {
+            count(|c| c.uring_enter.inc());
+            let to_submit = self.ring.submission().len() as u32;
+            // SAFETY: no argument pointer is passed. `GETEVENTS` with `min_complete = 0` never
+            // waits: it runs the completion work the kernel deferred to this thread (a cancelled
+            // request's end, under DEFER_TASKRUN) and posts its CQEs before returning.
+            let submitted = unsafe {
+                self.ring.submitter().enter::<libc::sigset_t>(
+                    to_submit,
+                    0,
+                    EnterFlags::GETEVENTS.bits(),
+                    None,
+                )
+            };
+            // An error (EINTR, EBUSY on a CQ overflow) is not the flush's failure: what was not
+            // submitted stays queued for the next enter, and the reap makes room.
+            if let Ok(n) = submitted {
+                count(|c| c.sqes_submitted.add(n as u64));
+            }
+            self.reap();
+            if self.closed_feeds.borrow().is_empty() {
+                return;
+            }
+            self.cancel_closed_feeds();
+        }
     }
 
     /// The park turn's one syscall (or none): submit everything and wait up to `timeout`.
