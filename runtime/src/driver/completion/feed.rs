@@ -22,9 +22,14 @@
 //! kernel that does not know the multishot flag answers `EINVAL`: the driver then turns the feature
 //! off and every operation falls back to its own SQE.
 //!
-//! Back-pressure: a stream whose reader lags would otherwise make the stash grow without bound, so
-//! the receive feed is cancelled once [`STASH_LIMIT`] bytes wait; the next read that finds the
-//! stash empty re-arms it.
+//! **Back-pressure.** What a feed delivers waits in the stash until the application takes it, so a
+//! lagging application would make the stash grow without bound. A feed is therefore paused
+//! (cancelled) once its stash is full — [`STASH_LIMIT`] bytes for a receive feed,
+//! [`ACCEPT_LIMIT`] connections for an accept feed — and the next operation that finds the stash
+//! empty arms a new one. While an accept feed is paused, new connections wait in the kernel's
+//! backlog, not in the process's descriptor table, and a full backlog pushes back on clients as it
+//! does without multishot. The bound is the limit plus one burst: when woken, the kernel accepts
+//! everything pending at once, before the pause can take effect.
 //!
 //! Each CQE is handled in full — stash, feed state, buffer recycled — before the waiters are
 //! woken (a waker may panic, see `ring`).
@@ -43,6 +48,9 @@ use crate::driver::{DriverId, Engine};
 
 /// Stashed bytes above which a stream's receive feed is paused.
 const STASH_LIMIT: usize = 256 * 1024;
+
+/// Accepted connections waiting unclaimed at which a listener's accept feed is paused.
+const ACCEPT_LIMIT: usize = 64;
 
 /// Flags of the connections a multishot accept creates (as for the single-shot accept).
 const ACCEPT_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
@@ -98,7 +106,7 @@ impl Driver {
             FeedKind::Recv => self.on_received(fd.as_ref(), result, flags),
         }
         let Some(fd) = fd else { return };
-        let paused = more && kind == FeedKind::Recv && over_limit(&fd, key);
+        let paused = more && over_limit(&fd, key, kind);
         if paused {
             self.cancel(key);
         }
@@ -167,10 +175,14 @@ impl Driver {
     }
 }
 
-/// Whether `fd`'s stash is too full for its (still current) feed `key` to keep receiving.
-fn over_limit(fd: &SharedFd, key: u64) -> bool {
+/// Whether `fd`'s stash is too full for its (still current) feed `key` to keep delivering.
+fn over_limit(fd: &SharedFd, key: u64, kind: FeedKind) -> bool {
     fd.with_stash(|stash| {
-        stash.feed.as_ref().is_some_and(|f| f.key == key) && stash.bytes.len() > STASH_LIMIT
+        stash.feed.as_ref().is_some_and(|f| f.key == key)
+            && match kind {
+                FeedKind::Accept => stash.accepted.len() >= ACCEPT_LIMIT,
+                FeedKind::Recv => stash.bytes.len() > STASH_LIMIT,
+            }
     })
 }
 
