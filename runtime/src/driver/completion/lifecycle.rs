@@ -116,6 +116,11 @@ impl Lifecycle {
         }
     }
 
+    /// Whether the kernel still holds this request (its final CQE has not arrived).
+    pub(crate) fn in_kernel(&self) -> bool {
+        !matches!(self, Lifecycle::Completed { .. })
+    }
+
     /// The future was dropped; `op` is its operation.
     pub(crate) fn orphan(&mut self, mut op: Box<dyn Orphan>) -> Dropped {
         match self {
