@@ -121,10 +121,10 @@ impl BufRing {
             "the kernel named buffer {bid}, not ours"
         );
         let len = len.min(self.size);
+        // The CQE that named `bid` handed the buffer to the driver: the kernel initialised these
+        // bytes and does not touch the buffer again until `push` below publishes it (module docs).
         // SAFETY: `bid < entries`, so the `len <= size` bytes at `bid * size` lie inside the
-        // allocation (field invariant). The CQE that named `bid` handed the buffer to the driver:
-        // the kernel does not touch it until `push` below publishes it again (module docs), so
-        // nothing writes these bytes while the slice lives, and the kernel initialised them.
+        // allocation (field invariant); nothing writes them while the slice lives (above).
         let bytes = unsafe {
             std::slice::from_raw_parts(self.buffers.as_ptr().add(usize::from(bid) * self.size), len)
         };

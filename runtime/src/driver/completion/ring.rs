@@ -14,9 +14,11 @@
 //!   `IORING_SQ_CQ_OVERFLOW`; after reaping, `reap` sees the flag and enters with `GETEVENTS` to
 //!   flush them into the CQ, then reaps again.
 //! - **A panicking waker costs nobody else anything.** Wakers are the application's code. Each
-//!   CQE is handled in full — slot, counters, stash — before anyone is woken, and under
-//!   `catch_unwind`, so a waker that panics leaves the driver consistent and every other CQE of
-//!   the batch is still handled; the first panic is resumed when the park returns.
+//!   CQE is handled under `catch_unwind`, and the driver's own state (slot, counters, a feed's
+//!   stash and buffer) is final before anyone is woken, so a waker that panics leaves the driver
+//!   consistent and every other CQE of the batch is still handled; the first panic is resumed
+//!   when the park returns. (An orphaned op's `orphaned` hook runs last; a panic inside it can
+//!   only cut that hook short.)
 //! - **Cancelling now.** [`flush`](Driver::flush) submits and runs the kernel's pending
 //!   completion work without waiting: a cancelled request's final CQE (which releases its
 //!   descriptor) is reaped before it returns, so closing a socket is not put off until the next
@@ -185,8 +187,8 @@ impl Driver {
             count(|c| c.cqes_reaped.add(n as u64));
             total += n;
             for &(key, result, flags) in &batch[..n] {
-                // Unwind safety: `on_cqe` brings the slot, the counters and the stash to their
-                // final state before it wakes anyone, so a panic can only come after that.
+                // Unwind safety: `on_cqe` brings the driver's state to its final form before it
+                // wakes anyone (or runs an orphan's hook), so a panic can only come after that.
                 let handled = catch_unwind(AssertUnwindSafe(|| self.on_cqe(key, result, flags)));
                 if let Err(panic) = handled {
                     self.panicked.get_or_insert(panic);
