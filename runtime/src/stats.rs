@@ -138,6 +138,10 @@ counters! {
     uring_sq_full,
     /// io_uring: times the completion queue had overflowed and was flushed.
     uring_cq_overflows,
+    /// io_uring: requests the kernel had not finished when a dropped driver stopped waiting for
+    /// them; the memory they use is leaked (never freed under the kernel). Zero unless the kernel
+    /// ignores cancellations.
+    uring_leaked,
 }
 
 impl Stats {

@@ -19,11 +19,15 @@ use std::cell::Cell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 #[cfg(feature = "io-uring")]
-use std::{cell::RefCell, collections::VecDeque, io, rc::Weak, task::Waker};
+use std::{
+    cell::RefCell, collections::VecDeque, io, panic::AssertUnwindSafe, rc::Weak, task::Waker,
+};
 
 use super::identity::{self, DriverId};
 #[cfg(feature = "io-uring")]
 use super::sockaddr::SockAddr;
+#[cfg(feature = "io-uring")]
+use super::syscall::syscall;
 
 #[derive(Clone, Debug)]
 pub(crate) struct SharedFd(Rc<Inner>);
@@ -72,13 +76,50 @@ pub(crate) struct Stash {
 }
 
 /// The multishot request serving a descriptor: its `user_data`, and the list on which the
-/// descriptor leaves that key when it closes, so that the driver cancels the request (the kernel
-/// holds its own reference to the socket, which would otherwise stay open).
+/// descriptor leaves that key when it closes out of its driver's reach, so that the driver cancels
+/// the request as soon as it runs (the kernel holds its own reference to the socket, which would
+/// otherwise stay open).
 #[cfg(feature = "io-uring")]
 #[derive(Debug)]
 pub(crate) struct FeedHandle {
     pub(crate) key: u64,
     pub(crate) closed: Rc<RefCell<Vec<u64>>>,
+}
+
+#[cfg(feature = "io-uring")]
+impl FeedHandle {
+    /// The descriptor `fd`, which belongs to driver `owner`, is about to be closed: its request
+    /// must stop now, or the kernel would keep the socket open (a listener listening, a stream's
+    /// peer waiting for the end). Cancelled at once when that driver is at hand; otherwise the
+    /// socket is shut down — which stops it at once too, though it also affects any duplicate of
+    /// the descriptor — and the key left for the driver.
+    fn close(self, fd: RawFd, owner: Option<DriverId>) {
+        if owner.is_some_and(|owner| super::completion::cancel_feed_now(owner, self.key)) {
+            return;
+        }
+        // SAFETY: shutdown takes no pointers; `fd` is still open (its owner closes it after us).
+        // An error (the peer already gone) leaves nothing to stop.
+        let _ = syscall!(other_syscalls, unsafe {
+            libc::shutdown(fd, libc::SHUT_RDWR)
+        });
+        self.closed.borrow_mut().push(self.key);
+    }
+}
+
+/// Wakes every waker in `waiters`, even when one of them panics (a waker is the application's
+/// code): the others are still woken, then the first panic goes on.
+#[cfg(feature = "io-uring")]
+pub(crate) fn wake_all(waiters: Vec<Waker>) {
+    let mut panicked = None;
+    for waker in waiters {
+        // Unwind safety: the waker is consumed by the call; nothing else is borrowed.
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+            panicked.get_or_insert(panic);
+        }
+    }
+    if let Some(panic) = panicked {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 impl SharedFd {
@@ -202,7 +243,7 @@ impl SharedFd {
             s.datagrams.push_back((datagram.into(), from));
             std::mem::take(&mut s.waiters)
         });
-        waiters.into_iter().for_each(Waker::wake);
+        wake_all(waiters);
     }
 
     /// Notes a cancelled operation whose result will come to the stash.
@@ -216,7 +257,7 @@ impl SharedFd {
             s.orphans = s.orphans.saturating_sub(1);
             std::mem::take(&mut s.waiters)
         });
-        waiters.into_iter().for_each(Waker::wake);
+        wake_all(waiters);
     }
 
     /// Whether an orphan is still in the kernel; if so, `waker` is woken when its result arrives.
@@ -240,7 +281,7 @@ impl SharedFd {
             s.bytes.extend(bytes);
             std::mem::take(&mut s.waiters)
         });
-        waiters.into_iter().for_each(Waker::wake);
+        wake_all(waiters);
     }
 
     /// Queues an accepted connection and wakes whoever waits for one.
@@ -249,7 +290,7 @@ impl SharedFd {
             s.accepted.push_back((fd, addr));
             std::mem::take(&mut s.waiters)
         });
-        waiters.into_iter().for_each(Waker::wake);
+        wake_all(waiters);
     }
 }
 
@@ -268,9 +309,7 @@ impl Drop for Inner {
         }
         #[cfg(feature = "io-uring")]
         if let Some(feed) = self.stash.get_mut().as_mut().and_then(|s| s.feed.take()) {
-            // The driver may be busy (this drop can happen inside it), so leave the key on its
-            // list rather than calling it: it cancels the request at its next turn.
-            feed.closed.borrow_mut().push(feed.key);
+            feed.close(self.fd.as_raw_fd(), self.owner.get());
         }
         // `fd` closes itself; accepted connections nobody took close with the stash.
     }

@@ -23,6 +23,10 @@ fn split(key: u64) -> (usize, u32) {
     ((key & 0xffff_ffff) as usize, (key >> 32) as u32)
 }
 
+fn join(index: usize, generation: u32) -> u64 {
+    (u64::from(generation) << 32) | index as u64
+}
+
 impl<T> Slab<T> {
     pub(crate) fn new() -> Slab<T> {
         Slab {
@@ -52,7 +56,7 @@ impl<T> Slab<T> {
         let slot = &mut self.slots[index];
         slot.value = Some(value);
         self.len += 1;
-        (u64::from(slot.generation) << 32) | index as u64
+        join(index, slot.generation)
     }
 
     pub(crate) fn get_mut(&mut self, key: u64) -> Option<&mut T> {
@@ -74,6 +78,15 @@ impl<T> Slab<T> {
         self.free.push(index as u32);
         self.len -= 1;
         Some(value)
+    }
+
+    /// Every occupied slot, with its key.
+    #[cfg_attr(not(feature = "io-uring"), allow(dead_code))]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &T)> + '_ {
+        self.slots.iter().enumerate().filter_map(|(index, slot)| {
+            let value = slot.value.as_ref()?;
+            Some((join(index, slot.generation), value))
+        })
     }
 
     /// Removes every value (used when a driver shuts down).
@@ -100,5 +113,6 @@ mod tests {
         assert_eq!(slab.remove(a), None);
         assert_eq!(slab.get_mut(b), Some(&mut "b"));
         assert_eq!(slab.len(), 1);
+        assert_eq!(slab.iter().collect::<Vec<_>>(), [(b, &"b")]);
     }
 }

@@ -14,7 +14,9 @@
 //!   the driver when the final CQE of an `Ignored` op (or a feed) arrives — never while the kernel
 //!   may still write into memory the slot's op owns;
 //! - the operation (and its buffers) lives in the future until it is dropped, then in `Ignored`
-//!   until the CQE: there is always exactly one owner.
+//!   until the CQE: there is always exactly one owner;
+//! - a slot never wakes anyone itself: it hands the waker to the driver, which wakes it once its
+//!   own state is final (a waker may panic).
 //!
 //! A `Feed` slot is a multishot request: it produces many CQEs and is freed by the last one (the
 //! one without `IORING_CQE_F_MORE`).
@@ -59,8 +61,9 @@ pub(crate) enum Lifecycle {
 
 /// What the driver must do after a CQE reached a slot.
 pub(crate) enum Reaped {
-    /// Nothing more: the result waits in the slot for its future.
-    Stored,
+    /// The result waits in the slot for its future: wake its task, if one waits (the slot does
+    /// not wake it itself, so that the driver finishes its own bookkeeping first).
+    Stored(Option<Waker>),
     /// Free the slot and hand the result to the orphaned operation.
     Orphaned(Box<dyn Orphan>),
     /// A feed's CQE: deliver it (the slot stays unless the CQE is the feed's last).
@@ -79,11 +82,8 @@ impl Lifecycle {
     /// A CQE for this slot arrived.
     pub(crate) fn on_cqe(&mut self, result: i32, flags: u32) -> Reaped {
         match std::mem::replace(self, Lifecycle::Completed { result, flags }) {
-            Lifecycle::Submitted => Reaped::Stored,
-            Lifecycle::Waiting(waker) => {
-                waker.wake();
-                Reaped::Stored
-            }
+            Lifecycle::Submitted => Reaped::Stored(None),
+            Lifecycle::Waiting(waker) => Reaped::Stored(Some(waker)),
             Lifecycle::Ignored(op) => Reaped::Orphaned(op),
             Lifecycle::Feed { fd, kind } => {
                 *self = Lifecycle::Feed {
@@ -96,7 +96,7 @@ impl Lifecycle {
             completed @ Lifecycle::Completed { .. } => {
                 debug_assert!(false, "second CQE for a single-shot request");
                 *self = completed;
-                Reaped::Stored
+                Reaped::Stored(None)
             }
         }
     }
@@ -114,6 +114,11 @@ impl Lifecycle {
                 unreachable!("polled a slot that no future owns")
             }
         }
+    }
+
+    /// Whether the kernel still holds this request (its final CQE has not arrived).
+    pub(crate) fn in_kernel(&self) -> bool {
+        !matches!(self, Lifecycle::Completed { .. })
     }
 
     /// The future was dropped; `op` is its operation.
@@ -176,15 +181,22 @@ mod tests {
         let mut slot = Lifecycle::Submitted;
         assert!(slot.poll(&mut cx).is_pending());
         assert!(matches!(slot, Lifecycle::Waiting(_)));
-        assert!(matches!(slot.on_cqe(5, 0), Reaped::Stored));
-        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "the waiter was woken");
+        let Reaped::Stored(Some(waiter)) = slot.on_cqe(5, 0) else {
+            panic!("the waiter is handed back to be woken");
+        };
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0, "not woken by the slot");
+        waiter.wake();
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
         assert_eq!(slot.poll(&mut cx), Poll::Ready((5, 0)));
     }
 
     #[test]
     fn completion_before_first_poll() {
         let mut slot = Lifecycle::Submitted;
-        assert!(matches!(slot.on_cqe(-libc::ECONNRESET, 0), Reaped::Stored));
+        assert!(matches!(
+            slot.on_cqe(-libc::ECONNRESET, 0),
+            Reaped::Stored(None)
+        ));
         let mut cx = Context::from_waker(Waker::noop());
         let (res, _) = match slot.poll(&mut cx) {
             Poll::Ready(r) => r,

@@ -21,9 +21,11 @@
 //! ```
 //!
 //! Dropping a future whose op is in flight hands the op (and its buffer) to the slot
-//! (`Ignored`) and queues an `AsyncCancel`; when the final CQE arrives the op's `orphaned` hook
-//! keeps what the kernel did (received bytes or an accepted connection go to the descriptor's
-//! stash, where the next operation finds them). See [`lifecycle`] for the state machine.
+//! (`Ignored`) and submits an `AsyncCancel` at once; when the final CQE arrives (usually before
+//! the drop returns, see `ring::flush`) the op's `orphaned` hook keeps what the kernel did
+//! (received bytes or an accepted connection go to the descriptor's stash, where the next
+//! operation finds them) and releases its clone of the descriptor. See [`lifecycle`] for the
+//! state machine.
 //!
 //! Files: [`probe`] creates the ring (setup flags, features, opcodes, refusal messages);
 //! [`ring`] submits, waits and reaps; [`batch`] decides when a wait gathers a batch;
@@ -38,6 +40,7 @@ mod probe;
 mod ring;
 mod shutdown;
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::io;
 use std::rc::Rc;
@@ -55,6 +58,7 @@ use super::syscall::syscall;
 use crate::builder::Builder;
 use batch::Batching;
 use bufring::BufRing;
+pub(crate) use feed::cancel_feed_now;
 pub(crate) use lifecycle::Orphan;
 use lifecycle::{to_result, Dropped, Lifecycle};
 
@@ -88,9 +92,12 @@ pub(crate) struct Driver {
     /// Serve stream reads from one multishot receive per socket (needs `bufring`).
     multishot_recv: bool,
     bufring: Option<BufRing>,
-    /// Keys of feeds whose descriptor closed (left there by `SharedFd`'s drop): cancelled at the
-    /// next park.
+    /// Keys of feeds whose descriptor closed while this driver was out of reach (left there by
+    /// `SharedFd`'s drop): cancelled as soon as the driver runs again.
     closed_feeds: Rc<RefCell<Vec<u64>>>,
+    /// The first panic of a waker woken during a reap: resumed when the park returns, after
+    /// every other completion was handled (see `ring`).
+    panicked: Option<Box<dyn Any + Send>>,
     /// When a blocking park waits for a batch of completions rather than the first one.
     batching: Batching,
     /// The kernel supports every file opcode: file operations are submitted, not sent to the pool.
@@ -146,6 +153,7 @@ impl Driver {
             multishot_recv: bufring.is_some(),
             bufring,
             closed_feeds: Rc::new(RefCell::new(Vec::new())),
+            panicked: None,
             batching: Batching::new(batch_wait, min_timeout),
             file_ops,
         };
@@ -164,6 +172,9 @@ impl Driver {
 
     /// Submits what is queued, waits for completions (at most `timeout`; `Some(ZERO)`: no wait)
     /// and wakes the tasks whose operations completed.
+    ///
+    /// # Panics
+    /// When a waker panicked (the first such panic is resumed, once every completion was handled).
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         self.cancel_closed_feeds();
         if !self.wake_armed {
@@ -174,6 +185,14 @@ impl Driver {
         let reaped = self.reap();
         self.batching
             .parked(timeout != Some(Duration::ZERO), reaped);
+        if !self.closed_feeds.borrow().is_empty() {
+            // Descriptors closed by what this reap delivered: stop their feeds now.
+            self.cancel_closed_feeds();
+            self.flush();
+        }
+        if let Some(panic) = self.panicked.take() {
+            std::panic::resume_unwind(panic);
+        }
         result
     }
 
@@ -224,7 +243,11 @@ impl Driver {
     }
 
     /// The future of the op in slot `key` was dropped. The op is kept until the kernel is done
-    /// with it (a cancel is requested), or handed its result now if that already arrived.
+    /// with it, or handed its result now if that already arrived.
+    ///
+    /// The cancel is submitted at once, and what the kernel finishes at once is reaped: a
+    /// cancelled receive usually ends here, releasing its clone of the descriptor, so a stream
+    /// dropped next closes at once instead of at the next park.
     pub(crate) fn orphan(&mut self, key: u64, op: Box<dyn Orphan>) {
         let Some(slot) = self.ops.get_mut(key) else {
             // Every caller checked the op's owner, so this is a driver bug; the kernel may still
@@ -234,7 +257,10 @@ impl Driver {
             return;
         };
         match slot.orphan(op) {
-            Dropped::Kept => self.cancel(key),
+            Dropped::Kept => {
+                self.cancel(key);
+                self.flush();
+            }
             Dropped::AlreadyCompleted(op, result) => {
                 self.ops.remove(key);
                 op.orphaned(to_result(result));

@@ -13,11 +13,22 @@
 //!   probe): when the CQ is full the kernel keeps further CQEs aside and sets
 //!   `IORING_SQ_CQ_OVERFLOW`; after reaping, `reap` sees the flag and enters with `GETEVENTS` to
 //!   flush them into the CQ, then reaps again.
+//! - **A panicking waker costs nobody else anything.** Wakers are the application's code. Each
+//!   CQE is handled under `catch_unwind`, and the driver's own state (slot, counters, a feed's
+//!   stash and buffer) is final before anyone is woken, so a waker that panics leaves the driver
+//!   consistent and every other CQE of the batch is still handled; the first panic is resumed
+//!   when the park returns. (An orphaned op's `orphaned` hook runs last; a panic inside it can
+//!   only cut that hook short.)
+//! - **Cancelling now.** [`flush`](Driver::flush) submits and runs the kernel's pending
+//!   completion work without waiting: a cancelled request's final CQE (which releases its
+//!   descriptor) is reaped before it returns, so closing a socket is not put off until the next
+//!   park.
 
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use io_uring::{cqueue, squeue, types};
+use io_uring::{cqueue, squeue, types, EnterFlags};
 
 use super::batch::{BatchWait, IDLE_TIMEOUT};
 use super::lifecycle::{to_result, Reaped};
@@ -57,6 +68,36 @@ impl Driver {
         let n = self.ring.submit()?;
         count(|c| c.sqes_submitted.add(n as u64));
         Ok(n)
+    }
+
+    /// Submits what is queued and reaps what the kernel can finish without waiting, until no
+    /// closed descriptor's feed is left to cancel (dropping what a CQE delivered can close one).
+    pub(super) fn flush(&mut self) {
+        loop {
+            count(|c| c.uring_enter.inc());
+            let to_submit = self.ring.submission().len() as u32;
+            // SAFETY: no argument pointer is passed. `GETEVENTS` with `min_complete = 0` never
+            // waits: it runs the completion work the kernel deferred to this thread (a cancelled
+            // request's end, under DEFER_TASKRUN) and posts its CQEs before returning.
+            let submitted = unsafe {
+                self.ring.submitter().enter::<libc::sigset_t>(
+                    to_submit,
+                    0,
+                    EnterFlags::GETEVENTS.bits(),
+                    None,
+                )
+            };
+            // An error (EINTR, EBUSY on a CQ overflow) is not the flush's failure: what was not
+            // submitted stays queued for the next enter, and the reap makes room.
+            if let Ok(n) = submitted {
+                count(|c| c.sqes_submitted.add(n as u64));
+            }
+            self.reap();
+            if self.closed_feeds.borrow().is_empty() {
+                return;
+            }
+            self.cancel_closed_feeds();
+        }
     }
 
     /// The park turn's one syscall (or none): submit everything and wait up to `timeout`.
@@ -127,6 +168,9 @@ impl Driver {
     }
 
     /// Takes every CQE there is (flushing overflowed ones too) and acts on each. Returns how many.
+    ///
+    /// A panic while handling a CQE (a waker is the application's code) is kept in
+    /// `self.panicked`, for `park` to resume, and the reap goes on.
     pub(super) fn reap(&mut self) -> usize {
         let mut batch = [(0u64, 0i32, 0u32); BATCH];
         let mut total = 0;
@@ -143,7 +187,12 @@ impl Driver {
             count(|c| c.cqes_reaped.add(n as u64));
             total += n;
             for &(key, result, flags) in &batch[..n] {
-                self.on_cqe(key, result, flags);
+                // Unwind safety: `on_cqe` brings the driver's state to its final form before it
+                // wakes anyone (or runs an orphan's hook), so a panic can only come after that.
+                let handled = catch_unwind(AssertUnwindSafe(|| self.on_cqe(key, result, flags)));
+                if let Err(panic) = handled {
+                    self.panicked.get_or_insert(panic);
+                }
             }
             if n == BATCH {
                 continue;
@@ -159,7 +208,7 @@ impl Driver {
         }
     }
 
-    /// One completion.
+    /// One completion. Whoever must be woken is woken last.
     fn on_cqe(&mut self, key: u64, result: i32, flags: u32) {
         match key {
             WAKE_KEY => {
@@ -174,9 +223,12 @@ impl Driver {
                     return;
                 };
                 match slot.on_cqe(result, flags) {
-                    Reaped::Stored => {
+                    Reaped::Stored(waiter) => {
                         self.in_flight -= 1;
                         self.batching.completed(key);
+                        if let Some(waker) = waiter {
+                            waker.wake();
+                        }
                     }
                     Reaped::Orphaned(op) => {
                         self.in_flight -= 1;
