@@ -9,8 +9,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 use super::raw::Header;
-use super::state::WakeAction;
-use super::Notified;
+use super::AbortHandle;
 
 /// An owned permission to await a spawned task's output, or to abort it.
 ///
@@ -48,10 +47,14 @@ impl<T> JoinHandle<T> {
     /// awaiting this handle then yields a [`JoinError`] for which `is_cancelled()` is true. A task that
     /// already finished keeps its output.
     pub fn abort(&self) {
-        if self.header().state.cancel() == WakeAction::Schedule {
-            // SAFETY: `cancel` set SCHEDULED and took a reference for this entry.
-            unsafe { Notified::from_raw(self.raw) }.schedule();
-        }
+        super::abort::abort(self.header(), self.raw);
+    }
+
+    /// A handle that can abort the task from any thread, without awaiting it.
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.header().state.ref_inc();
+        // SAFETY: the reference just taken is the new handle's.
+        unsafe { AbortHandle::from_raw(self.raw) }
     }
 
     /// Whether the task has ended (finished, panicked or was aborted).

@@ -10,7 +10,9 @@
 //! - a `Notified`, the run-queue entry, while the task is `SCHEDULED`;
 //! - every [`Waker`](std::task::Waker) made from the task.
 
+mod abort;
 mod join;
+mod join_set;
 mod raw;
 pub(crate) mod state;
 mod waker;
@@ -21,7 +23,9 @@ use std::ptr::NonNull;
 use std::task::Poll;
 
 pub use crate::blocking::spawn_blocking;
+pub use abort::AbortHandle;
 pub use join::{JoinError, JoinHandle};
+pub use join_set::JoinSet;
 pub(crate) use raw::Header;
 pub use yield_now::yield_now;
 
