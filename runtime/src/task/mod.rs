@@ -11,6 +11,7 @@
 //! - every [`Waker`](std::task::Waker) made from the task.
 
 mod abort;
+mod builder;
 mod join;
 mod join_set;
 mod raw;
@@ -24,9 +25,10 @@ use std::task::Poll;
 
 pub use crate::blocking::spawn_blocking;
 pub use abort::AbortHandle;
+pub use builder::Builder;
 pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
-pub(crate) use raw::Header;
+pub(crate) use raw::{Header, TaskName};
 pub use yield_now::yield_now;
 
 use state::PollAction;
@@ -51,18 +53,21 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    crate::context::with_executor(|executor| executor.spawn(future))
+    crate::context::with_executor(|executor| executor.spawn(future, ()))
 }
 
-/// Allocates a task, returning (the owned-list reference, the join handle, the first queue entry).
-pub(crate) fn new_task<F>(
+/// Allocates a task named `name` (`()` for none), returning (the owned-list reference, the join
+/// handle, the first queue entry).
+pub(crate) fn new_task<F, N>(
     future: F,
     owner: std::sync::Arc<crate::executor::Shared>,
+    name: N,
 ) -> (OwnedRef, JoinHandle<F::Output>, Notified)
 where
     F: Future + 'static,
+    N: TaskName,
 {
-    let raw = raw::allocate(future, owner);
+    let raw = raw::allocate(future, owner, name);
     // SAFETY: `allocate` returns a task with three references and SCHEDULED set; each value below
     // takes over exactly one of them, and the JoinHandle's output type is F::Output.
     unsafe {
