@@ -1,12 +1,18 @@
 //! A spawned future as data: one allocation holding a header and the future (or its output), the
 //! references to it (run-queue entries, wakers, the join handle) and its state machine.
 //!
+//! For users: [`spawn`] a future and await its [`JoinHandle`] (or abort it, from any thread,
+//! through an [`AbortHandle`]); collect many tasks' outputs in the order they finish with a
+//! [`JoinSet`]; name a task with a [`Builder`]; give the others a turn with [`yield_now`]; run
+//! blocking code with [`spawn_blocking`].
+//!
 //! This module knows nothing of IO or of how queues are kept; it only asks its owner executor to
 //! schedule a task (`executor::schedule`) when a waker fires.
 //!
 //! Reference kinds, each owning one count in the state word (`state.rs`):
 //! - the executor's owned-task list, from spawn until the task completes;
 //! - the [`JoinHandle`], until it is dropped;
+//! - every [`AbortHandle`], until it is dropped;
 //! - a `Notified`, the run-queue entry, while the task is `SCHEDULED`;
 //! - every [`Waker`](std::task::Waker) made from the task.
 
