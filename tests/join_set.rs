@@ -241,3 +241,35 @@ async fn ten_thousand_tasks_are_joined() {
     assert_eq!(joined, N);
     assert_eq!(total, N * (N - 1) / 2);
 }
+
+#[runtime::test]
+async fn join_all_collects_every_output() {
+    let set: JoinSet<u32> = (1..=100).map(|i| async move { i }).collect();
+    let mut outputs = timeout(LIMIT, set.join_all()).await.unwrap();
+    outputs.sort();
+    assert_eq!(outputs, (1..=100).collect::<Vec<_>>());
+}
+
+#[runtime::test]
+async fn join_all_resumes_a_panic() {
+    let mut set = JoinSet::new();
+    set.spawn(async { panic!("inside join_all") });
+    set.extend((1..=2).map(|i| async move { i }));
+    let outer = runtime::spawn(set.join_all());
+    let err = timeout(LIMIT, outer).await.unwrap().unwrap_err();
+    assert!(err.is_panic());
+    assert_eq!(err.to_string(), "task panicked: inside join_all");
+}
+
+#[runtime::test]
+async fn blocking_jobs_join_in_a_set() {
+    let mut set = JoinSet::new();
+    for i in 0..4u64 {
+        set.spawn_blocking(move || i * 2);
+    }
+    let mut total = 0;
+    while let Some(res) = timeout(LIMIT, set.join_next()).await.unwrap() {
+        total += res.unwrap();
+    }
+    assert_eq!(total, 12);
+}

@@ -155,6 +155,25 @@ impl<T> JoinSet<T> {
         self.insert(super::spawn(future))
     }
 
+    /// Runs `f` on the blocking pool, as [`spawn_blocking`](super::spawn_blocking) does, and adds
+    /// the task awaiting it to the set. Aborting that task does not stop `f`: a thread cannot be
+    /// interrupted.
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// let mut set = runtime::task::JoinSet::new();
+    /// set.spawn_blocking(|| (1..=100u32).sum::<u32>());
+    /// assert_eq!(set.join_next().await.unwrap().unwrap(), 5050);
+    /// # });
+    /// ```
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.insert(super::spawn_blocking(f))
+    }
+
     /// Adds a spawned task: registers the slot's waker as its join waker, so that its end puts
     /// the slot on the ready list.
     pub(crate) fn insert(&mut self, mut handle: JoinHandle<T>) -> AbortHandle {
@@ -237,6 +256,32 @@ impl<T> JoinSet<T> {
             }
         }
         Poll::Pending
+    }
+
+    /// Waits for every task and returns their outputs, in the order the tasks finished.
+    ///
+    /// # Panics
+    /// When a task panicked (its panic is resumed here) or was aborted; the tasks still in the
+    /// set are then aborted, as the set is dropped.
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// let set: runtime::task::JoinSet<u32> = (1..=3).map(|i| async move { i * 10 }).collect();
+    /// let mut outputs = set.join_all().await;
+    /// outputs.sort();
+    /// assert_eq!(outputs, [10, 20, 30]);
+    /// # });
+    /// ```
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut outputs = Vec::with_capacity(self.len);
+        while let Some(result) = self.join_next().await {
+            match result {
+                Ok(output) => outputs.push(output),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        outputs
     }
 
     /// Aborts every task in the set. They stay in it: [`join_next`](JoinSet::join_next) returns
@@ -326,6 +371,35 @@ fn poll_handle<T>(handle: &mut JoinHandle<T>, waker: &Waker) -> Poll<Result<T, J
 impl<T> Default for JoinSet<T> {
     fn default() -> Self {
         JoinSet::new()
+    }
+}
+
+/// Spawns every future of the iterator into a new set.
+///
+/// # Panics
+/// When called outside a runtime.
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + 'static,
+    T: 'static,
+{
+    fn from_iter<I: IntoIterator<Item = F>>(futures: I) -> Self {
+        let mut set = JoinSet::new();
+        set.extend(futures);
+        set
+    }
+}
+
+/// Spawns every future of the iterator into the set.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + 'static,
+    T: 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, futures: I) {
+        for future in futures {
+            self.spawn(future);
+        }
     }
 }
 
