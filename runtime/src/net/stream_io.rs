@@ -44,25 +44,13 @@ macro_rules! stream_io {
             }
         }
 
-        impl<$($gen)*> $crate::io::AsyncReadOwned for $ty {
-            fn read<B: $crate::buf::IoBufMut>(
-                &mut self,
-                buf: B,
-            ) -> impl ::std::future::Future<Output = $crate::buf::BufResult<usize, B>> {
-                <$ty>::read(self, buf)
-            }
+        $crate::net::stream_io::stream_io!(@read_trait [$($gen)*] $ty => $ty);
+        $crate::net::stream_io::stream_io!(@read_trait [$($gen)*] &$ty => $ty);
+    };
 
-            fn read_vectored<B: $crate::buf::IoBufMut>(
-                &mut self,
-                bufs: ::std::vec::Vec<B>,
-            ) -> impl ::std::future::Future<
-                Output = $crate::buf::BufResult<usize, ::std::vec::Vec<B>>,
-            > {
-                <$ty>::read_vectored(self, bufs)
-            }
-        }
-
-        impl<$($gen)*> $crate::io::AsyncReadOwned for &$ty {
+    // The read trait for `$for` (the type or a shared reference to it), calling `$ty`'s methods.
+    (@read_trait [$($gen:tt)*] $for:ty => $ty:ty) => {
+        impl<$($gen)*> $crate::io::AsyncReadOwned for $for {
             fn read<B: $crate::buf::IoBufMut>(
                 &mut self,
                 buf: B,
@@ -80,6 +68,7 @@ macro_rules! stream_io {
             }
         }
     };
+
     (write, [$($gen:tt)*] $ty:ty) => {
         impl<$($gen)*> $ty {
             /// Writes some of `buf`'s bytes and gives the buffer back with the count written.
@@ -120,38 +109,13 @@ macro_rules! stream_io {
             }
         }
 
-        impl<$($gen)*> $crate::io::AsyncWriteOwned for $ty {
-            fn write<B: $crate::buf::IoBuf>(
-                &mut self,
-                buf: B,
-            ) -> impl ::std::future::Future<Output = $crate::buf::BufResult<usize, B>> {
-                <$ty>::write(self, buf)
-            }
+        $crate::net::stream_io::stream_io!(@write_trait [$($gen)*] $ty => $ty);
+        $crate::net::stream_io::stream_io!(@write_trait [$($gen)*] &$ty => $ty);
+    };
 
-            fn write_vectored<B: $crate::buf::IoBuf>(
-                &mut self,
-                bufs: ::std::vec::Vec<B>,
-            ) -> impl ::std::future::Future<
-                Output = $crate::buf::BufResult<usize, ::std::vec::Vec<B>>,
-            > {
-                <$ty>::write_vectored(self, bufs)
-            }
-
-            fn write_all_vectored<B: $crate::buf::IoBuf>(
-                &mut self,
-                bufs: ::std::vec::Vec<B>,
-            ) -> impl ::std::future::Future<
-                Output = $crate::buf::BufResult<(), ::std::vec::Vec<B>>,
-            > {
-                <$ty>::write_all_vectored(self, bufs)
-            }
-
-            async fn shutdown(&mut self) -> ::std::io::Result<()> {
-                $crate::net::socket::shutdown(self.fd().raw(), ::std::net::Shutdown::Write)
-            }
-        }
-
-        impl<$($gen)*> $crate::io::AsyncWriteOwned for &$ty {
+    // The write trait for `$for` (the type or a shared reference to it), calling `$ty`'s methods.
+    (@write_trait [$($gen:tt)*] $for:ty => $ty:ty) => {
+        impl<$($gen)*> $crate::io::AsyncWriteOwned for $for {
             fn write<B: $crate::buf::IoBuf>(
                 &mut self,
                 buf: B,
