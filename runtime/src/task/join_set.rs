@@ -176,7 +176,7 @@ impl<T> JoinSet<T> {
 
     /// Adds a spawned task: registers the slot's waker as its join waker, so that its end puts
     /// the slot on the ready list.
-    pub(crate) fn insert(&mut self, mut handle: JoinHandle<T>) -> AbortHandle {
+    fn insert(&mut self, mut handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
         let index = match self.free.pop() {
             Some(index) => index,

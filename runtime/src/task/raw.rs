@@ -21,7 +21,7 @@
 //! the typed functions (a panic or an abort, which put the name in the [`JoinError`]) read it.
 //!
 //! Code that does not know `F` (queues, wakers, the join handle) holds a `NonNull<Header>` and reaches
-//! the typed parts through the [`Vtable`], of which there is one `static` per future type.
+//! the typed parts through the [`Vtable`], of which there is one `static` per future and name type.
 //!
 //! # Invariants
 //! - **Owner thread only:** the stage, the links and the join waker are touched only on the thread that
