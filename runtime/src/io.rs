@@ -49,6 +49,49 @@ pub trait AsyncReadOwned {
             (Ok(()), buf)
         }
     }
+
+    /// Reads into several buffers at once, filling them in order, each from its start up to its
+    /// `bytes_total()`; returns the total count. `Ok(0)` means end of stream (or no room in any
+    /// buffer). On success every buffer's initialised length becomes what it received: a `Vec`'s
+    /// length, 0 for the buffers after the last byte read.
+    ///
+    /// Streams do this in one call (`recvmsg`); the default reads into the first buffer with room
+    /// only, which is allowed: like any read, a vectored read may return fewer bytes than fit.
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// use runtime::net::UnixStream;
+    ///
+    /// let (a, b) = UnixStream::pair()?;
+    /// let (res, _) = a.write_all(b"headerbody".to_vec()).await;
+    /// res?;
+    /// let bufs = vec![Vec::with_capacity(6), Vec::with_capacity(64)];
+    /// let (res, bufs) = b.read_vectored(bufs).await;
+    /// assert_eq!(res?, 10);
+    /// assert_eq!(bufs, [b"header".to_vec(), b"body".to_vec()]);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn read_vectored<B: IoBufMut>(
+        &mut self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<usize, Vec<B>>> {
+        async move {
+            let mut bufs = bufs;
+            let Some(i) = bufs.iter().position(|buf| buf.bytes_total() > 0) else {
+                return (Ok(0), bufs);
+            };
+            let (res, buf) = self.read(bufs.remove(i)).await;
+            bufs.insert(i, buf);
+            if res.is_ok() {
+                for later in &mut bufs[i + 1..] {
+                    // SAFETY: the first 0 bytes of any buffer are initialised.
+                    unsafe { later.set_init(0) };
+                }
+            }
+            (res, bufs)
+        }
+    }
 }
 
 /// Writing from owned buffers.
@@ -75,6 +118,80 @@ pub trait AsyncWriteOwned {
         }
     }
 
+    /// Writes some of the buffers' initialised bytes, in order, as one write; returns how many
+    /// (which may end inside any buffer).
+    ///
+    /// Streams do this in one call (`sendmsg`); the default writes from the first buffer with
+    /// bytes only.
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// use runtime::net::UnixStream;
+    ///
+    /// let (a, b) = UnixStream::pair()?;
+    /// let (res, bufs) = a.write_vectored(vec![b"GET ".to_vec(), b"/".to_vec()]).await;
+    /// assert_eq!(res?, 5, "a small write to an empty socket is whole");
+    /// assert_eq!(bufs.len(), 2, "the buffers come back");
+    /// let (res, got) = b.read_exact(vec![0; 5]).await;
+    /// res?;
+    /// assert_eq!(got, b"GET /");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn write_vectored<B: IoBuf>(
+        &mut self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<usize, Vec<B>>> {
+        async move {
+            let mut bufs = bufs;
+            let Some(i) = bufs.iter().position(|buf| buf.bytes_init() > 0) else {
+                return (Ok(0), bufs);
+            };
+            let (res, buf) = self.write(bufs.remove(i)).await;
+            bufs.insert(i, buf);
+            (res, bufs)
+        }
+    }
+
+    /// Writes all the buffers' initialised bytes, in order. On error, the count written so far is
+    /// lost to the caller, as with [`write_all`](AsyncWriteOwned::write_all).
+    ///
+    /// Streams loop over vectored writes, each one starting where the last one stopped (inside a
+    /// buffer or not); the default writes each buffer with `write_all`.
+    ///
+    /// ```
+    /// # runtime::Runtime::new().unwrap().block_on(async {
+    /// use runtime::net::UnixStream;
+    ///
+    /// let (a, b) = UnixStream::pair()?;
+    /// let header = b"length: 5\n".to_vec();
+    /// let (res, _) = a.write_all_vectored(vec![header, b"hello".to_vec()]).await;
+    /// res?;
+    /// let (res, got) = b.read_exact(vec![0; 15]).await;
+    /// res?;
+    /// assert_eq!(got, b"length: 5\nhello");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn write_all_vectored<B: IoBuf>(
+        &mut self,
+        bufs: Vec<B>,
+    ) -> impl Future<Output = BufResult<(), Vec<B>>> {
+        async move {
+            let mut done = Vec::with_capacity(bufs.len());
+            let mut rest = bufs.into_iter();
+            while let Some(buf) = rest.next() {
+                let (res, buf) = self.write_all(buf).await;
+                done.push(buf);
+                if let Err(e) = res {
+                    done.extend(rest);
+                    return (Err(e), done);
+                }
+            }
+            (Ok(()), done)
+        }
+    }
+
     /// Shuts the write direction down: the peer reads end of stream.
     fn shutdown(&mut self) -> impl Future<Output = io::Result<()>>;
 }
@@ -93,6 +210,62 @@ pub(crate) fn progress(result: io::Result<usize>, stalled: io::ErrorKind) -> io:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads from a byte string, at most 4 bytes a call; writes into a `Vec`, at most 3 bytes a
+    /// call: only the required methods, so the vectored ones are the defaults.
+    struct Trickle {
+        input: &'static [u8],
+        output: Vec<u8>,
+    }
+
+    impl AsyncReadOwned for Trickle {
+        async fn read<B: IoBufMut>(&mut self, mut buf: B) -> BufResult<usize, B> {
+            let n = self.input.len().min(buf.bytes_total()).min(4);
+            // SAFETY: `buf` is writable for `bytes_total >= n` bytes, which are then initialised.
+            unsafe {
+                buf.stable_mut_ptr().copy_from(self.input.as_ptr(), n);
+                buf.set_init(n);
+            }
+            self.input = &self.input[n..];
+            (Ok(n), buf)
+        }
+    }
+
+    impl AsyncWriteOwned for Trickle {
+        async fn write<B: IoBuf>(&mut self, buf: B) -> BufResult<usize, B> {
+            let n = buf.bytes_init().min(3);
+            // SAFETY: `buf` holds `bytes_init >= n` initialised bytes.
+            let bytes = unsafe { std::slice::from_raw_parts(buf.stable_ptr(), n) };
+            self.output.extend_from_slice(bytes);
+            (Ok(n), buf)
+        }
+
+        async fn shutdown(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn default_vectored_methods_use_the_plain_ones() {
+        let mut t = Trickle {
+            input: b"abcdef",
+            output: Vec::new(),
+        };
+        crate::Runtime::new().unwrap().block_on(async {
+            let bufs = vec![Vec::new(), Vec::with_capacity(8), b"old".to_vec()];
+            let (res, bufs) = t.read_vectored(bufs).await;
+            assert_eq!(res.unwrap(), 4, "one read, into the first buffer with room");
+            assert_eq!(bufs, [b"".to_vec(), b"abcd".to_vec(), b"".to_vec()]);
+
+            let (res, bufs) = t.write_vectored(vec![b"".to_vec(), b"wxyz".to_vec()]).await;
+            assert_eq!(res.unwrap(), 3);
+            assert_eq!(bufs.len(), 2);
+            let parts: Vec<&'static [u8]> = vec![b"12345", b"", b"67"];
+            let (res, _) = t.write_all_vectored(parts).await;
+            res.unwrap();
+            assert_eq!(t.output, b"wxy1234567");
+        });
+    }
 
     #[test]
     fn progress_retries_interrupts_and_stops_on_stall() {

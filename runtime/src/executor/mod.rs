@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub(crate) use shared::Shared;
 
 use crate::driver::Unparker;
-use crate::task::{self, JoinHandle, Notified};
+use crate::task::{self, JoinHandle, Notified, TaskName};
 use owned::OwnedTasks;
 
 /// How many tasks are polled between two looks at the driver, at least (when that many are ready).
@@ -53,11 +53,13 @@ impl Executor {
         &self.shared
     }
 
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    /// Spawns `future` as a task named `name` (`()` for an unnamed task).
+    pub(crate) fn spawn<F, N>(&self, future: F, name: N) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
+        N: TaskName,
     {
-        let (owned, handle, notified) = task::new_task(future, self.shared.clone());
+        let (owned, handle, notified) = task::new_task(future, self.shared.clone(), name);
         crate::context::count(|c| c.tasks_spawned.inc());
         if self.shared.is_closed() {
             // The runtime is shutting down: the task is cancelled before it ever runs.

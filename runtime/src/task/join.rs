@@ -9,8 +9,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 use super::raw::Header;
-use super::state::WakeAction;
-use super::Notified;
+use super::AbortHandle;
 
 /// An owned permission to await a spawned task's output, or to abort it.
 ///
@@ -48,10 +47,14 @@ impl<T> JoinHandle<T> {
     /// awaiting this handle then yields a [`JoinError`] for which `is_cancelled()` is true. A task that
     /// already finished keeps its output.
     pub fn abort(&self) {
-        if self.header().state.cancel() == WakeAction::Schedule {
-            // SAFETY: `cancel` set SCHEDULED and took a reference for this entry.
-            unsafe { Notified::from_raw(self.raw) }.schedule();
-        }
+        super::abort::abort(self.header(), self.raw);
+    }
+
+    /// A handle that can abort the task from any thread, without awaiting it.
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.header().state.ref_inc();
+        // SAFETY: the reference just taken is the new handle's.
+        unsafe { AbortHandle::from_raw(self.raw) }
     }
 
     /// Whether the task has ended (finished, panicked or was aborted).
@@ -106,8 +109,24 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// Why a task produced no output: it panicked, or it was aborted (or its runtime shut down).
+///
+/// Its message names the task when it has a name (see [`Builder`](super::Builder)):
+///
+/// ```
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// let handle = runtime::task::Builder::new()
+///     .name("parser")
+///     .spawn(async { panic!("bad input") })
+///     .unwrap();
+/// let err = handle.await.unwrap_err();
+/// assert_eq!(err.to_string(), "task 'parser' panicked: bad input");
+/// assert_eq!(err.task_name(), Some("parser"));
+/// # });
+/// ```
 pub struct JoinError {
     repr: Repr,
+    /// The name of the task, if it had one.
+    task_name: Option<Box<str>>,
 }
 
 enum Repr {
@@ -119,13 +138,26 @@ impl JoinError {
     pub(crate) fn cancelled() -> JoinError {
         JoinError {
             repr: Repr::Cancelled,
+            task_name: None,
         }
     }
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             repr: Repr::Panic(payload),
+            task_name: None,
         }
+    }
+
+    /// The error, naming the task `name` (when it has one).
+    pub(crate) fn in_task(mut self, name: Option<&str>) -> JoinError {
+        self.task_name = name.map(Box::from);
+        self
+    }
+
+    /// The name of the task, when it was spawned with one.
+    pub fn task_name(&self) -> Option<&str> {
+        self.task_name.as_deref()
     }
 
     /// The task was aborted, or dropped when its runtime shut down.
@@ -162,10 +194,14 @@ impl JoinError {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("task")?;
+        if let Some(name) = self.task_name() {
+            write!(f, " '{name}'")?;
+        }
         match (&self.repr, self.panic_message()) {
-            (Repr::Cancelled, _) => f.write_str("task was cancelled"),
-            (Repr::Panic(_), Some(msg)) => write!(f, "task panicked: {msg}"),
-            (Repr::Panic(_), None) => f.write_str("task panicked"),
+            (Repr::Cancelled, _) => f.write_str(" was cancelled"),
+            (Repr::Panic(_), Some(msg)) => write!(f, " panicked: {msg}"),
+            (Repr::Panic(_), None) => f.write_str(" panicked"),
         }
     }
 }

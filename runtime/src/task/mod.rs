@@ -1,16 +1,25 @@
 //! A spawned future as data: one allocation holding a header and the future (or its output), the
 //! references to it (run-queue entries, wakers, the join handle) and its state machine.
 //!
+//! For users: [`spawn`] a future and await its [`JoinHandle`] (or abort it, from any thread,
+//! through an [`AbortHandle`]); collect many tasks' outputs in the order they finish with a
+//! [`JoinSet`]; name a task with a [`Builder`]; give the others a turn with [`yield_now`]; run
+//! blocking code with [`spawn_blocking`].
+//!
 //! This module knows nothing of IO or of how queues are kept; it only asks its owner executor to
 //! schedule a task (`executor::schedule`) when a waker fires.
 //!
 //! Reference kinds, each owning one count in the state word (`state.rs`):
 //! - the executor's owned-task list, from spawn until the task completes;
 //! - the [`JoinHandle`], until it is dropped;
+//! - every [`AbortHandle`], until it is dropped;
 //! - a `Notified`, the run-queue entry, while the task is `SCHEDULED`;
 //! - every [`Waker`](std::task::Waker) made from the task.
 
+mod abort;
+mod builder;
 mod join;
+mod join_set;
 mod raw;
 pub(crate) mod state;
 mod waker;
@@ -21,8 +30,11 @@ use std::ptr::NonNull;
 use std::task::Poll;
 
 pub use crate::blocking::spawn_blocking;
+pub use abort::AbortHandle;
+pub use builder::Builder;
 pub use join::{JoinError, JoinHandle};
-pub(crate) use raw::Header;
+pub use join_set::JoinSet;
+pub(crate) use raw::{Header, TaskName};
 pub use yield_now::yield_now;
 
 use state::PollAction;
@@ -47,18 +59,21 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    crate::context::with_executor(|executor| executor.spawn(future))
+    crate::context::with_executor(|executor| executor.spawn(future, ()))
 }
 
-/// Allocates a task, returning (the owned-list reference, the join handle, the first queue entry).
-pub(crate) fn new_task<F>(
+/// Allocates a task named `name` (`()` for none), returning (the owned-list reference, the join
+/// handle, the first queue entry).
+pub(crate) fn new_task<F, N>(
     future: F,
     owner: std::sync::Arc<crate::executor::Shared>,
+    name: N,
 ) -> (OwnedRef, JoinHandle<F::Output>, Notified)
 where
     F: Future + 'static,
+    N: TaskName,
 {
-    let raw = raw::allocate(future, owner);
+    let raw = raw::allocate(future, owner, name);
     // SAFETY: `allocate` returns a task with three references and SCHEDULED set; each value below
     // takes over exactly one of them, and the JoinHandle's output type is F::Output.
     unsafe {

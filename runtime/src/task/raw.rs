@@ -11,11 +11,17 @@
 //!                      │ Stage<F>: Running(F)        │
 //!                      │         | Finished(output)  │
 //!                      │         | Consumed          │
+//!                      ├─────────────────────────────┤
+//!                      │ name: N  (`()` or Box<str>) │
 //!                      └─────────────────────────────┘
 //! ```
 //!
+//! The name is a type parameter rather than a header field: a task spawned without a name stores
+//! `()` there, so it is exactly as large, and as fast to spawn, as if names did not exist. Only
+//! the typed functions (a panic or an abort, which put the name in the [`JoinError`]) read it.
+//!
 //! Code that does not know `F` (queues, wakers, the join handle) holds a `NonNull<Header>` and reaches
-//! the typed parts through the [`Vtable`], of which there is one `static` per future type.
+//! the typed parts through the [`Vtable`], of which there is one `static` per future and name type.
 //!
 //! # Invariants
 //! - **Owner thread only:** the stage, the links and the join waker are touched only on the thread that
@@ -74,6 +80,23 @@ pub(crate) struct Vtable {
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
 }
 
+/// What a task keeps as its name: `()` (no name, no bytes) or a `Box<str>`.
+pub(crate) trait TaskName: 'static {
+    fn get(&self) -> Option<&str>;
+}
+
+impl TaskName for () {
+    fn get(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl TaskName for Box<str> {
+    fn get(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
 /// What the task holds after its header.
 enum Stage<F: Future> {
     Running(F),
@@ -82,47 +105,60 @@ enum Stage<F: Future> {
 }
 
 #[repr(C)]
-struct TaskCell<F: Future> {
+struct TaskCell<F: Future, N> {
     header: Header,
     stage: UnsafeCell<Stage<F>>,
+    name: N,
 }
 
-struct VtableOf<F>(std::marker::PhantomData<F>);
+struct VtableOf<F, N>(std::marker::PhantomData<(F, N)>);
 
-impl<F: Future + 'static> VtableOf<F> {
+impl<F: Future + 'static, N: TaskName> VtableOf<F, N> {
     const VTABLE: Vtable = Vtable {
-        poll: poll::<F>,
-        cancel: cancel::<F>,
-        read_output: read_output::<F>,
-        drop_stage: drop_stage::<F>,
-        dealloc: dealloc::<F>,
+        poll: poll::<F, N>,
+        cancel: cancel::<F, N>,
+        read_output: read_output::<F, N>,
+        drop_stage: drop_stage::<F, N>,
+        dealloc: dealloc::<F, N>,
     };
 }
 
-/// Allocates a task for `future`. The returned pointer carries the three references `State::new`
-/// counts (owned list, join handle, first queue entry).
-pub(crate) fn allocate<F: Future + 'static>(future: F, owner: Arc<Shared>) -> NonNull<Header> {
+/// Allocates a task for `future`, named `name` (`()` for none). The returned pointer carries the
+/// three references `State::new` counts (owned list, join handle, first queue entry).
+pub(crate) fn allocate<F: Future + 'static, N: TaskName>(
+    future: F,
+    owner: Arc<Shared>,
+    name: N,
+) -> NonNull<Header> {
     let cell = Box::new(TaskCell {
         header: Header {
             state: State::new(),
-            vtable: &VtableOf::<F>::VTABLE,
+            vtable: &VtableOf::<F, N>::VTABLE,
             owner,
             prev: Cell::new(None),
             next: Cell::new(None),
             join_waker: Cell::new(None),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
+        name,
     });
     NonNull::from(Box::leak(cell)).cast()
 }
 
+/// The task's stage, and its name.
+///
 /// # Safety
-/// `ptr` must point to a live `TaskCell<F>` with this very `F`, and the caller must be on the owner
-/// thread with no other borrow of the stage alive.
-unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
-    // SAFETY: the header is the first field of the #[repr(C)] TaskCell<F> (the caller guarantees
-    // the type), and the owner-thread rule makes this the only access to the stage.
-    unsafe { &mut *ptr.cast::<TaskCell<F>>().as_ref().stage.get() }
+/// `ptr` must point to a live `TaskCell<F, N>` with these very `F` and `N`, and the caller must be
+/// on the owner thread with no other borrow of the stage alive.
+unsafe fn stage<'a, F: Future, N: TaskName>(
+    ptr: NonNull<Header>,
+) -> (&'a mut Stage<F>, Option<&'a str>) {
+    // SAFETY: the header is the first field of the #[repr(C)] TaskCell<F, N> (the caller
+    // guarantees the types), and the owner-thread rule makes this the only access to the stage;
+    // the name is never written after allocation.
+    let cell = unsafe { ptr.cast::<TaskCell<F, N>>().as_ref() };
+    // SAFETY: as above.
+    (unsafe { &mut *cell.stage.get() }, cell.name.get())
 }
 
 /// Runs `f`, turning a panic into its payload; used so a panicking task never unwinds into the
@@ -133,9 +169,9 @@ fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Box<dyn Any + Send>> {
 
 /// # Safety
 /// As for [`stage`]; the stage must be `Running`.
-unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> Poll<()> {
+unsafe fn poll<F: Future, N: TaskName>(ptr: NonNull<Header>) -> Poll<()> {
     // SAFETY: forwarded from the caller.
-    let stage = unsafe { stage::<F>(ptr) };
+    let (stage, name) = unsafe { stage::<F, N>(ptr) };
     // SAFETY: the header stays alive for the whole poll: the caller holds a queue-entry reference.
     let waker = unsafe { waker::borrowed(ptr) };
     let mut cx = Context::from_waker(&waker);
@@ -152,7 +188,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> Poll<()> {
             Poll::Ready(())
         }
         Err(payload) => {
-            finish(stage, Err(JoinError::panic(payload)));
+            finish(stage, Err(JoinError::panic(payload).in_task(name)));
             Poll::Ready(())
         }
     }
@@ -168,17 +204,17 @@ fn finish<F: Future>(stage: &mut Stage<F>, output: Result<F::Output, JoinError>)
 
 /// # Safety
 /// As for [`stage`].
-unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+unsafe fn cancel<F: Future, N: TaskName>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the caller.
-    let stage = unsafe { stage::<F>(ptr) };
-    finish(stage, Err(JoinError::cancelled()));
+    let (stage, name) = unsafe { stage::<F, N>(ptr) };
+    finish(stage, Err(JoinError::cancelled().in_task(name)));
 }
 
 /// # Safety
 /// As for [`stage`], and `dst` must point to a valid `Poll<Result<F::Output, JoinError>>`.
-unsafe fn read_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
+unsafe fn read_output<F: Future, N: TaskName>(ptr: NonNull<Header>, dst: *mut ()) {
     // SAFETY: forwarded from the caller.
-    let stage = unsafe { stage::<F>(ptr) };
+    let (stage, _) = unsafe { stage::<F, N>(ptr) };
     let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
     match mem::replace(stage, Stage::Consumed) {
         // SAFETY: the caller guarantees `dst` has this type and is valid for writes.
@@ -189,20 +225,21 @@ unsafe fn read_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
 
 /// # Safety
 /// As for [`stage`].
-unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
+unsafe fn drop_stage<F: Future, N: TaskName>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the caller.
-    let stage = unsafe { stage::<F>(ptr) };
+    let (stage, _) = unsafe { stage::<F, N>(ptr) };
     let old = mem::replace(stage, Stage::Consumed);
     let _ = catch(move || drop(old));
 }
 
 /// # Safety
-/// `ptr` must come from [`allocate`] with this `F`, its reference count must have reached zero, and
-/// its stage must be `Consumed` (see the module invariants), so this may run on any thread.
-unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+/// `ptr` must come from [`allocate`] with these `F` and `N`, its reference count must have reached
+/// zero, and its stage must be `Consumed` (see the module invariants), so this may run on any
+/// thread.
+unsafe fn dealloc<F: Future, N: TaskName>(ptr: NonNull<Header>) {
     // SAFETY: the allocation was made by `Box::new` in `allocate` with this type, and nobody refers
     // to it any more.
-    let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
+    let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F, N>>().as_ptr()) };
     debug_assert!(matches!(
         // SAFETY: we own the cell now.
         unsafe { &*cell.stage.get() },

@@ -11,6 +11,7 @@ mod recv;
 mod recv_from;
 mod send;
 mod send_to;
+mod vectored;
 
 pub(crate) use accept::Accept;
 pub(crate) use connect::Connect;
@@ -20,6 +21,7 @@ pub(crate) use recv::Recv;
 pub(crate) use recv_from::RecvFrom;
 pub(crate) use send::Send;
 pub(crate) use send_to::SendTo;
+pub(crate) use vectored::{ReadV, WriteV};
 
 /// Wraps a raw descriptor returned by the kernel.
 fn owned_fd(fd: usize) -> std::os::fd::OwnedFd {
