@@ -463,3 +463,57 @@ fn backend_is_visible_inside_tasks() {
         assert_eq!(rt.backend(), backend);
     }
 }
+
+/// Remembers where it was polled and reports, when dropped, whether it is still there.
+struct StaysPut {
+    polled_at: usize,
+    moved: std::rc::Rc<std::cell::Cell<Option<bool>>>,
+}
+
+impl std::future::Future for StaysPut {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        self.polled_at = &*self as *const Self as usize;
+        std::task::Poll::Pending
+    }
+}
+
+impl Drop for StaysPut {
+    fn drop(&mut self) {
+        self.moved
+            .set(Some(self.polled_at != self as *const Self as usize));
+    }
+}
+
+/// A task's future is pinned: abort and shutdown drop it where it lies, never after moving it (a
+/// destructor may rely on the address, e.g. to unlink an intrusive waiter entry).
+#[runtime::test]
+async fn an_aborted_task_is_dropped_where_it_was_pinned() {
+    let moved = std::rc::Rc::new(std::cell::Cell::new(None));
+    let task = runtime::spawn(StaysPut {
+        polled_at: 0,
+        moved: moved.clone(),
+    });
+    runtime::task::yield_now().await;
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    assert_eq!(moved.get(), Some(false), "moved before being dropped");
+}
+
+#[test]
+fn runtime_shutdown_drops_futures_where_they_were_pinned() {
+    let moved = std::rc::Rc::new(std::cell::Cell::new(None));
+    let rt = runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        runtime::spawn(StaysPut {
+            polled_at: 0,
+            moved: moved.clone(),
+        });
+        runtime::task::yield_now().await;
+    });
+    drop(rt);
+    assert_eq!(moved.get(), Some(false), "moved before being dropped");
+}

@@ -125,7 +125,6 @@ impl Driver {
     }
 
     /// This driver's identity.
-    #[cfg_attr(not(feature = "epoll"), allow(dead_code))]
     pub(crate) fn id(&self) -> DriverId {
         self.id
     }

@@ -194,12 +194,23 @@ unsafe fn poll<F: Future, N: TaskName>(ptr: NonNull<Header>) -> Poll<()> {
     }
 }
 
-/// Drops the future (a panic in its destructor is swallowed: the task is over either way) and stores
-/// the output.
+/// Drops the future and stores the output.
 fn finish<F: Future>(stage: &mut Stage<F>, output: Result<F::Output, JoinError>) {
-    let old = mem::replace(stage, Stage::Consumed);
-    let _ = catch(move || drop(old));
-    *stage = Stage::Finished(output);
+    replace_in_place(stage, Stage::Finished(output));
+}
+
+/// Drops what `stage` holds *where it lies*, then puts `next` there. A running future is pinned:
+/// its destructor may rely on its address (an intrusive waiter list entry, a self-reference), so
+/// it must never be moved out to be dropped. A panic in the destructor is swallowed: the task is
+/// over either way.
+fn replace_in_place<F: Future>(stage: &mut Stage<F>, next: Stage<F>) {
+    let place: *mut Stage<F> = stage;
+    // SAFETY: `place` comes from a unique reference, so it is valid and nobody else uses it; the
+    // value is dropped exactly once, here (after a panic in its destructor it is not touched
+    // again either)...
+    let _ = catch(|| unsafe { std::ptr::drop_in_place(place) });
+    // SAFETY: ...and the dropped value is overwritten without being read or dropped again.
+    unsafe { std::ptr::write(place, next) };
 }
 
 /// # Safety
@@ -228,8 +239,7 @@ unsafe fn read_output<F: Future, N: TaskName>(ptr: NonNull<Header>, dst: *mut ()
 unsafe fn drop_stage<F: Future, N: TaskName>(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the caller.
     let (stage, _) = unsafe { stage::<F, N>(ptr) };
-    let old = mem::replace(stage, Stage::Consumed);
-    let _ = catch(move || drop(old));
+    replace_in_place(stage, Stage::Consumed);
 }
 
 /// # Safety

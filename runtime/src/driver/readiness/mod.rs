@@ -71,15 +71,24 @@ impl Driver {
     /// Waits for events (at most `timeout`) and wakes the tasks they concern.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         let n = self.epoll.wait(&mut self.events, timeout)?;
+        // A waker is user code and may panic: every event of the batch is still recorded and
+        // delivered (edge-triggered epoll would never report a lost one again), and the first
+        // panic is passed on afterwards.
+        let mut panic = None;
         for i in 0..n {
             // epoll_event is packed on x86_64: copy the fields out rather than borrow them.
             let (token, events) = (self.events[i].u64, self.events[i].events);
             if token == WAKE_TOKEN {
                 self.eventfd.drain();
             } else if let Some(io) = self.ios.get_mut(token) {
-                io.on_event(from_epoll(events));
+                if let Err(payload) = io.on_event(from_epoll(events)) {
+                    panic.get_or_insert(payload);
+                }
             }
             // else: a stale token (the descriptor was closed and its slot reused): ignore it.
+        }
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
         }
         Ok(())
     }

@@ -14,9 +14,14 @@
 //! asleep with a datagram queued for it; io_uring, where each read is its own request, never had
 //! that problem, and both backends must run the same program the same way.)
 
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll, Waker};
 
 use crate::driver::op::Direction;
+
+/// The payload of a waker's panic.
+pub(crate) type Panic = Box<dyn Any + Send>;
 
 /// Readiness bits.
 pub(crate) const READABLE: u8 = 1 << 0;
@@ -91,12 +96,22 @@ impl Waiters {
         }
     }
 
-    /// Wakes and forgets every waiter.
-    fn wake_all(&mut self) {
+    /// Wakes and forgets every waiter. Each is woken even if another's waker panics; the first
+    /// panic is returned.
+    fn wake_all(&mut self) -> Result<(), Panic> {
+        let mut result = Ok(());
+        let mut wake = |w: Waker| {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| w.wake())) {
+                if result.is_ok() {
+                    result = Err(payload);
+                }
+            }
+        };
         if let Some(w) = self.first.take() {
-            w.wake();
+            wake(w);
         }
-        self.more.drain(..).for_each(Waker::wake);
+        self.more.drain(..).for_each(wake);
+        result
     }
 }
 
@@ -125,16 +140,20 @@ impl ScheduledIo {
         }
     }
 
-    /// An event arrived: record it and wake the waiters it concerns.
-    pub(crate) fn on_event(&mut self, ready: u8) {
+    /// An event arrived: record it and wake the waiters it concerns. Every waiter is woken even
+    /// if a waker panics; the first panic is returned for the caller to pass on.
+    pub(crate) fn on_event(&mut self, ready: u8) -> Result<(), Panic> {
         self.readiness |= ready;
         self.tick = self.tick.wrapping_add(1);
+        let mut result = Ok(());
         if ready & mask(Direction::Read) != 0 {
-            self.readers.wake_all();
+            result = self.readers.wake_all();
         }
         if ready & mask(Direction::Write) != 0 {
-            self.writers.wake_all();
+            let writers = self.writers.wake_all();
+            result = result.and(writers);
         }
+        result
     }
 }
 
@@ -150,11 +169,11 @@ mod tests {
     #[test]
     fn stale_clear_does_not_erase_newer_event() {
         let mut io = ScheduledIo::default();
-        io.on_event(READABLE);
+        io.on_event(READABLE).unwrap();
         let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx()) else {
             panic!("should be ready")
         };
-        io.on_event(READABLE); // new data arrives while the attempt runs
+        io.on_event(READABLE).unwrap(); // new data arrives while the attempt runs
         io.clear(seen); // the attempt's EAGAIN is stale
         assert!(io.poll_ready(Direction::Read, &mut cx()).is_ready());
     }
@@ -162,7 +181,7 @@ mod tests {
     #[test]
     fn clear_then_wait() {
         let mut io = ScheduledIo::default();
-        io.on_event(READABLE | WRITABLE);
+        io.on_event(READABLE | WRITABLE).unwrap();
         let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx()) else {
             panic!()
         };
@@ -192,7 +211,7 @@ mod tests {
                 .poll_ready(Direction::Read, &mut Context::from_waker(w))
                 .is_pending());
         }
-        io.on_event(READABLE);
+        io.on_event(READABLE).unwrap();
         assert_eq!(a.0.load(Ordering::SeqCst), 1, "woken once, registered once");
         assert_eq!(b.0.load(Ordering::SeqCst), 1);
     }
@@ -200,7 +219,8 @@ mod tests {
     #[test]
     fn hangup_stays() {
         let mut io = ScheduledIo::default();
-        io.on_event(from_epoll((libc::EPOLLIN | libc::EPOLLRDHUP) as u32));
+        io.on_event(from_epoll((libc::EPOLLIN | libc::EPOLLRDHUP) as u32))
+            .unwrap();
         let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx()) else {
             panic!()
         };
