@@ -12,26 +12,25 @@
 //! connection; running out of descriptors (`EMFILE`) is logged and the accept loop backs off
 //! briefly and carries on. The first line printed is `listening on <addr>` (tests read it).
 //!
+//! `--workers N` serves on N workers (threads), each accepting on its own `SO_REUSEPORT` listener.
 //! Ctrl-C (`SIGINT`) or `SIGTERM` stops it cleanly (`runtime::signal`): it prints its totals
 //! (syscalls by kind, CPU, threads) to stderr, in the format of the IO-model servers so that
 //! `io_models_table` can put the runtime in the same table, and exits.
 
-use std::future::poll_fn;
 use std::io::{self, Write};
-use std::task::Poll;
 use std::time::Duration;
-
-use runtime::net::TcpListener;
-use runtime::signal::{signal, SignalKind};
 
 #[path = "common/echo_server.rs"]
 mod echo_server;
+#[path = "common/serve.rs"]
+mod serve;
 
 struct Options {
     addr: String,
     upper: bool,
     /// Print the runtime's counters (per-second deltas) to stderr.
     stats: bool,
+    workers: usize,
 }
 
 fn parse_args() -> Options {
@@ -39,6 +38,7 @@ fn parse_args() -> Options {
         addr: "127.0.0.1:8080".into(),
         upper: false,
         stats: false,
+        workers: 1,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -46,8 +46,12 @@ fn parse_args() -> Options {
             "--addr" => opts.addr = args.next().expect("--addr needs a value"),
             "--upper" => opts.upper = true,
             "--stats" => opts.stats = true,
+            "--workers" => {
+                let n = args.next().and_then(|n| n.parse().ok());
+                opts.workers = n.expect("--workers needs a number");
+            }
             "-h" | "--help" => {
-                println!("usage: echo [[--addr] HOST:PORT] [--upper] [--stats]");
+                println!("usage: echo [[--addr] HOST:PORT] [--upper] [--stats] [--workers N]");
                 std::process::exit(0);
             }
             addr if !addr.starts_with('-') => opts.addr = addr.to_string(),
@@ -60,32 +64,24 @@ fn parse_args() -> Options {
     opts
 }
 
-#[runtime::main]
-async fn main() -> io::Result<()> {
+fn main() -> io::Result<()> {
     let opts = parse_args();
-    let listener = TcpListener::bind(&opts.addr)?;
-    println!("listening on {}", listener.local_addr()?);
-    io::stdout().flush()?;
-    if opts.stats {
-        runtime::spawn(print_stats());
-    }
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    runtime::spawn(echo_server::accept_loop(
-        listener,
-        opts.upper,
-        std::rc::Rc::new(()),
-    ));
-    // Serve until either signal arrives.
-    poll_fn(
-        |cx| match interrupt.poll_recv(cx).is_ready() || terminate.poll_recv(cx).is_ready() {
-            true => Poll::Ready(()),
-            false => Poll::Pending,
-        },
-    )
-    .await;
-    print_totals();
-    Ok(())
+    let rt = serve::runtime(opts.workers);
+    rt.block_on(async {
+        let upper = opts.upper;
+        let addr = serve::listen_on_every_worker(&opts.addr, move |listener| {
+            echo_server::accept_loop(listener, upper, std::rc::Rc::new(()))
+        })?;
+        println!("listening on {addr}");
+        io::stdout().flush()?;
+        if opts.stats {
+            runtime::spawn(print_stats());
+        }
+        serve::stop_signal().await?;
+        let workers = runtime::Handle::current().worker_stats().await;
+        print_totals(workers.iter().map(|w| w.stats).sum());
+        Ok(())
+    })
 }
 
 /// Every second, the counters of the last second on one line of stderr (only non-zero ones).
@@ -106,10 +102,9 @@ async fn print_stats() {
     }
 }
 
-/// Prints this server's totals in the format of the IO-model servers
-/// (`examples/io_models/common/stats.rs`).
-fn print_totals() {
-    let s = runtime::stats();
+/// Prints this server's totals (`s`: every worker's counters summed) in the format of the IO-model
+/// servers (`examples/io_models/common/stats.rs`).
+fn print_totals(s: runtime::Stats) {
     // SAFETY: getrusage writes into a zeroed rusage we own.
     let usage = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();

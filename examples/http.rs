@@ -9,27 +9,31 @@
 //!
 //! The first line printed is `listening on ADDR` (tools rely on it). `GET /` answers `Hello,
 //! world!`, `POST /echo` answers with the request body, other paths `404`; a malformed request
-//! gets `400` or a closed connection. SIGINT or SIGTERM stops it cleanly: it prints its counters
-//! and exits, closing every connection.
+//! gets `400` or a closed connection. `--workers N` serves on N workers, each accepting on its own
+//! `SO_REUSEPORT` listener. SIGINT or SIGTERM stops it cleanly: it prints its counters and exits,
+//! closing every connection.
 
-use std::future::poll_fn;
 use std::io::{self, Write};
-use std::task::Poll;
-
-use runtime::net::TcpListener;
-use runtime::signal::{signal, SignalKind};
 
 #[path = "common/http_service.rs"]
 mod http_service;
+#[path = "common/serve.rs"]
+mod serve;
 
-fn parse_addr() -> String {
+/// `--addr HOST:PORT` and `--workers N`.
+fn parse_args() -> (String, usize) {
     let mut addr = "127.0.0.1:8080".to_string();
+    let mut workers = 1;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--addr" => addr = args.next().expect("--addr needs HOST:PORT"),
+            "--workers" => {
+                let n = args.next().and_then(|n| n.parse().ok());
+                workers = n.expect("--workers needs a number");
+            }
             "-h" | "--help" => {
-                println!("usage: http [--addr HOST:PORT]");
+                println!("usage: http [--addr HOST:PORT] [--workers N]");
                 std::process::exit(0);
             }
             other => {
@@ -38,32 +42,27 @@ fn parse_addr() -> String {
             }
         }
     }
-    addr
+    (addr, workers)
 }
 
-#[runtime::main]
-async fn main() -> io::Result<()> {
-    let addr = parse_addr();
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let listener = TcpListener::bind(&addr)?;
-    println!("listening on {}", listener.local_addr()?);
-    io::stdout().flush()?;
-    runtime::spawn(http_service::accept_loop(listener));
-    poll_fn(
-        |cx| match interrupt.poll_recv(cx).is_ready() || terminate.poll_recv(cx).is_ready() {
-            true => Poll::Ready(()),
-            false => Poll::Pending,
-        },
-    )
-    .await;
-    let s = runtime::stats();
-    eprintln!(
-        "http: stopping on {}: {} tasks spawned, {} polls, {} syscalls",
-        runtime::backend(),
-        s.tasks_spawned,
-        s.polls,
-        s.syscalls()
-    );
-    Ok(())
+fn main() -> io::Result<()> {
+    let (addr, workers) = parse_args();
+    let rt = serve::runtime(workers);
+    rt.block_on(async {
+        let addr = serve::listen_on_every_worker(&addr, http_service::accept_loop)?;
+        println!("listening on {addr}");
+        io::stdout().flush()?;
+        serve::stop_signal().await?;
+        let workers = runtime::Handle::current().worker_stats().await;
+        let s: runtime::Stats = workers.iter().map(|w| w.stats).sum();
+        eprintln!(
+            "http: stopping on {} with {} workers: {} tasks spawned, {} polls, {} syscalls",
+            runtime::backend(),
+            workers.len(),
+            s.tasks_spawned,
+            s.polls,
+            s.syscalls()
+        );
+        Ok(())
+    })
 }

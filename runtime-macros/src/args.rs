@@ -11,7 +11,7 @@ use syn::parse::Parser;
 use syn::{Expr, ExprLit, Lit, LitStr, Path};
 
 /// The argument names the attribute understands.
-const VALID_ARGUMENTS: &[&str] = &["backend"];
+const VALID_ARGUMENTS: &[&str] = &["backend", "workers"];
 
 /// A backend chosen in the attribute. It maps one to one onto `::runtime::Backend`;
 /// it is a separate type because a proc-macro crate cannot use the runtime's own.
@@ -61,12 +61,23 @@ impl Backend {
     }
 }
 
+/// How many workers `workers = ...` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Workers {
+    /// `workers = N`.
+    Count(usize),
+    /// `workers = "auto"`: one per online CPU.
+    PerCore,
+}
+
 /// Everything the attribute's arguments can say. An absent argument is `None`, which
 /// leaves the choice to the runtime.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Args {
     /// The backend asked for with `backend = "..."`.
     pub(crate) backend: Option<Backend>,
+    /// The workers asked for with `workers = N` or `workers = "auto"`.
+    pub(crate) workers: Option<Workers>,
 }
 
 impl Args {
@@ -91,6 +102,16 @@ impl Args {
                 ));
             }
             self.backend = Some(parse_backend(&value)?);
+            Ok(())
+        } else if meta.path.is_ident("workers") {
+            let value: Expr = meta.value()?.parse()?;
+            if self.workers.is_some() {
+                return Err(syn::Error::new_spanned(
+                    &meta.path,
+                    "`workers` is given more than once",
+                ));
+            }
+            self.workers = Some(parse_workers(&value)?);
             Ok(())
         } else {
             // `meta.error` spans the argument's name, which is the part to fix.
@@ -125,6 +146,23 @@ fn parse_backend(value: &Expr) -> syn::Result<Backend> {
             ),
         )
     })
+}
+
+/// Reads the value of `workers = ...`: a positive integer, or the string `"auto"`.
+fn parse_workers(value: &Expr) -> syn::Result<Workers> {
+    const EXPECTED: &str = "expected a number of workers (`workers = 4`) or \"auto\" (one per CPU)";
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Workers::Count(n)),
+            _ => Err(syn::Error::new(int.span(), EXPECTED)),
+        },
+        _ => match as_string_literal(value) {
+            Some(literal) if literal.value() == "auto" => Ok(Workers::PerCore),
+            _ => Err(syn::Error::new_spanned(value, EXPECTED)),
+        },
+    }
 }
 
 /// Returns the string literal `value` is, if it is one.
@@ -199,8 +237,23 @@ mod tests {
         let message = error_of(quote!(threads = 4));
         assert_eq!(
             message,
-            "unknown argument `threads`; valid arguments: `backend`"
+            "unknown argument `threads`; valid arguments: `backend`, `workers`"
         );
+    }
+
+    #[test]
+    fn workers_takes_a_positive_count_or_auto() {
+        let args = Args::parse(quote!(workers = 4)).unwrap();
+        assert_eq!(args.workers, Some(Workers::Count(4)));
+        let args = Args::parse(quote!(workers = "auto", backend = "epoll")).unwrap();
+        assert_eq!(args.workers, Some(Workers::PerCore));
+        for wrong in [
+            quote!(workers = 0),
+            quote!(workers = "many"),
+            quote!(workers = n),
+        ] {
+            assert!(error_of(wrong).starts_with("expected a number of workers"));
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use quote::quote;
 use syn::ext::IdentExt;
 use syn::{parse_quote, AttrStyle, Attribute, FnArg, Ident, ItemFn, LitStr, PatType};
 
-use crate::args::{Args, Backend};
+use crate::args::{Args, Backend, Workers};
 use crate::check;
 
 /// Which of the two attributes is being expanded.
@@ -172,6 +172,10 @@ fn expand_main(args: &Args, function: ItemFn) -> TokenStream {
         let backend = backend_path(backend);
         quote!(.backend(#backend))
     });
+    let choose_workers = args.workers.map(|workers| match workers {
+        Workers::Count(n) => quote!(.workers(#n)),
+        Workers::PerCore => quote!(.workers_per_core()),
+    });
     let cannot_start = if sig.ident == "main" {
         quote! {{
             ::std::eprintln!("error: cannot start the runtime: {}", #error);
@@ -185,7 +189,7 @@ fn expand_main(args: &Args, function: ItemFn) -> TokenStream {
         #(#attrs)*
         #vis #sig {
             let #body = async move #block;
-            let #runtime = match ::runtime::Runtime::builder() #choose_backend .build() {
+            let #runtime = match ::runtime::Runtime::builder() #choose_backend #choose_workers .build() {
                 ::core::result::Result::Ok(#runtime) => #runtime,
                 ::core::result::Result::Err(#error) => #cannot_start,
             };
@@ -217,6 +221,14 @@ fn expand_test(args: &Args, function: ItemFn) -> TokenStream {
         sig,
         block,
     } = function;
+    if args.workers.is_some() {
+        return syn::Error::new(
+            sig.ident.span(),
+            "`workers` is for `#[runtime::main]`: a test runs on one worker per backend (build a \
+             runtime with `Runtime::builder().workers(n)` inside a plain `#[test]` instead)",
+        )
+        .to_compile_error();
+    }
     let attrs = attrs.into_iter().map(into_outer);
     let name = &sig.ident;
     let output = &sig.output;

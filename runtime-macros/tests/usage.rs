@@ -83,3 +83,23 @@ fn a_helper_returns_the_body_error() {
 fn a_method_sees_self() {
     assert_eq!(Counter { start: 10 }.count_up(5), 15);
 }
+
+/// A helper on two workers: the body runs on worker 0, and worker 1 answers.
+#[runtime::main(workers = 2)]
+async fn on_two_workers() -> (usize, usize) {
+    let other = runtime::Handle::current().spawn_on(1, async { runtime::worker_id() });
+    (runtime::workers(), other.await.unwrap())
+}
+
+/// One worker per CPU.
+#[runtime::main(workers = "auto", backend = "auto")]
+async fn on_every_core() -> usize {
+    runtime::workers()
+}
+
+#[test]
+fn workers_are_set_by_the_attribute() {
+    assert_eq!(on_two_workers(), (2, 1));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(on_every_core(), cores);
+}

@@ -93,6 +93,9 @@ pub struct Builder {
     pub(crate) event_capacity: usize,
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: Duration,
+    /// Worker threads; `None`: one per online CPU (resolved to a number by `validated`).
+    pub(crate) workers: Option<usize>,
+    pub(crate) pin_workers: bool,
 }
 
 impl Default for Builder {
@@ -117,6 +120,8 @@ impl Builder {
     pub const MAX_RECV_BUFFER_MEMORY: usize = 64 << 20;
     /// The longest [`Self::batch_wait`].
     pub const MAX_BATCH_WAIT: Duration = Duration::from_secs(1);
+    /// The most [`Self::workers`].
+    pub const MAX_WORKERS: usize = 1024;
 }
 
 impl Builder {
@@ -133,6 +138,8 @@ impl Builder {
             event_capacity: 1024,
             max_blocking_threads: 512,
             blocking_keep_alive: Duration::from_secs(10),
+            workers: Some(1),
+            pin_workers: false,
         }
     }
 
@@ -227,6 +234,37 @@ impl Builder {
         self
     }
 
+    /// How many workers: threads, each with its own executor, driver (of the same backend) and
+    /// timers (default 1). Worker 0 is the thread that calls [`Runtime::block_on`]; the others
+    /// are started by `build` and run until the runtime is dropped. Tasks never move between
+    /// workers: [`spawn`](crate::spawn) stays on the current one, and a
+    /// [`Handle`](crate::Handle) spawns `Send` futures on any.
+    ///
+    /// ```
+    /// let rt = runtime::Runtime::builder().workers(2).build()?;
+    /// let handle = rt.handle();
+    /// let on_1 = handle.spawn_on(1, async { runtime::worker_id() });
+    /// assert_eq!(rt.block_on(on_1).unwrap(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn workers(mut self, n: usize) -> Builder {
+        self.workers = Some(n);
+        self
+    }
+
+    /// One worker per online CPU (`std::thread::available_parallelism`).
+    pub fn workers_per_core(mut self) -> Builder {
+        self.workers = None;
+        self
+    }
+
+    /// Pins worker `i` to CPU `i` (modulo the CPUs this process may use), worker 0 — the thread
+    /// that builds the runtime — included. Off by default.
+    pub fn pin_workers(mut self, on: bool) -> Builder {
+        self.pin_workers = on;
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// ```
@@ -269,6 +307,11 @@ impl Builder {
             self.max_blocking_threads,
             1..=usize::MAX,
         )?;
+        let workers = self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(Self::MAX_WORKERS))
+        });
+        check("workers", workers, 1..=Self::MAX_WORKERS)?;
+        self.workers = Some(workers);
         let (count, size) = (count.next_power_of_two(), size.max(64));
         let memory = usize::from(count) * size;
         if memory > Self::MAX_RECV_BUFFER_MEMORY {

@@ -163,6 +163,11 @@ pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> 
     try_with_core(|core| core.timers.try_borrow_mut().ok().map(|mut t| f(&mut t))).flatten()
 }
 
+/// Which worker of its runtime this thread runs. Panics outside a runtime.
+pub(crate) fn with_worker<R>(f: impl FnOnce(&crate::worker::WorkerInfo) -> R) -> R {
+    with_core(|core| f(core.worker()))
+}
+
 /// The signal registry of the entered runtime. Panics outside a runtime.
 pub(crate) fn with_signals<R>(f: impl FnOnce(&crate::signal::Registry) -> R) -> R {
     with_core(|core| f(&core.signals))

@@ -55,6 +55,7 @@ mod stats;
 pub mod sync;
 pub mod task;
 pub mod time;
+mod worker;
 
 #[doc(hidden)]
 pub mod __private;
@@ -64,6 +65,7 @@ pub use runtime::Runtime;
 pub use runtime_macros::{main, test};
 pub use stats::Stats;
 pub use task::{spawn, JoinHandle};
+pub use worker::{Handle, RemoteJoinHandle, WorkerStats};
 
 /// The backend of the runtime running the current task: never `Auto`, always the one chosen.
 ///
@@ -77,6 +79,29 @@ pub use task::{spawn, JoinHandle};
 /// When called outside a runtime.
 pub fn backend() -> Backend {
     context::backend()
+}
+
+/// Which worker of its runtime runs the current task: `0` (the thread in `block_on`) to
+/// [`workers()`]` - 1`.
+///
+/// ```
+/// # runtime::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(runtime::worker_id(), 0);
+/// # });
+/// ```
+///
+/// # Panics
+/// When called outside a runtime.
+pub fn worker_id() -> usize {
+    context::with_worker(|w| w.id)
+}
+
+/// How many workers the current task's runtime has.
+///
+/// # Panics
+/// When called outside a runtime.
+pub fn workers() -> usize {
+    context::with_worker(|w| w.handle.workers())
 }
 
 /// This worker thread's counters: tasks, polls, wake-ups, driver turns, syscalls by kind.

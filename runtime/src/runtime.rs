@@ -14,7 +14,7 @@
 //! }
 //! ```
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
@@ -30,10 +30,12 @@ use crate::driver::Driver;
 use crate::executor::{Executor, Shared};
 use crate::task::JoinHandle;
 use crate::time::Timers;
+use crate::worker::{self, Handle, Inbox, RemoteJoinHandle, WorkerInfo, WorkerThread};
 
-/// A single-threaded runtime: tasks spawned on it run on the thread that calls
-/// [`block_on`](Runtime::block_on). For several cores, run one `Runtime` per thread
-/// (thread-per-core); tasks never migrate, so they need not be `Send`.
+/// A thread-per-core runtime: one or more workers, each a thread with its own executor, driver and
+/// timers. Worker 0 is the thread that calls [`block_on`](Runtime::block_on); the others
+/// ([`Builder::workers`]) are started with the runtime. Tasks never migrate, so they need not be
+/// `Send`; a [`Handle`] spawns `Send` futures on any worker.
 ///
 /// ```
 /// let rt = runtime::Runtime::new()?;
@@ -49,6 +51,8 @@ use crate::time::Timers;
 /// cancellation), closes the driver's descriptors and frees all task memory.
 pub struct Runtime {
     core: Box<Core>,
+    /// Workers 1.. (only worker 0's runtime has them).
+    threads: Vec<WorkerThread>,
     // Tasks are !Send and live on this thread.
     _not_send: PhantomData<*const ()>,
 }
@@ -63,6 +67,10 @@ pub(crate) struct Core {
     fallback_reason: Option<String>,
     /// The signals this runtime listens for (`runtime::signal`).
     pub(crate) signals: crate::signal::Registry,
+    /// Work sent to this worker from other threads (spawns, the order to stop).
+    pub(crate) inbox: Arc<Inbox>,
+    /// Which worker this is; set once every worker has started.
+    pub(crate) worker: OnceCell<WorkerInfo>,
     /// Threads for blocking work; dropped last, after the tasks that await its jobs.
     pub(crate) blocking: crate::blocking::Pool,
 }
@@ -79,24 +87,84 @@ impl Runtime {
     }
 
     pub(crate) fn from_builder(builder: &Builder) -> io::Result<Runtime> {
-        let (driver, fallback_reason) = Driver::new(builder)?;
-        let backend = driver.backend();
-        let executor = Executor::new(driver.unparker());
-        Ok(Runtime {
-            core: Box::new(Core {
-                executor,
-                driver: RefCell::new(driver),
-                timers: RefCell::new(Timers::new()),
-                backend,
-                fallback_reason,
-                signals: crate::signal::Registry::default(),
-                blocking: crate::blocking::Pool::new(
-                    builder.max_blocking_threads,
-                    builder.blocking_keep_alive,
-                ),
-            }),
+        if builder.pin_workers {
+            worker::pin_to_cpu(0);
+        }
+        let core = Core::new(builder)?;
+        let (handle, threads) = worker::start(builder, &core)?;
+        Ok(Runtime::from_core(
+            core,
+            WorkerInfo { id: 0, handle },
+            threads,
+        ))
+    }
+
+    /// The runtime of one worker: `core`, which is worker `info.id`.
+    pub(crate) fn from_core(core: Core, info: WorkerInfo, threads: Vec<WorkerThread>) -> Runtime {
+        core.worker.set(info).expect("a core becomes a worker once");
+        Runtime {
+            core: Box::new(core),
+            threads,
             _not_send: PhantomData,
-        })
+        }
+    }
+
+    /// A [`Handle`] to this runtime's workers: `Send + Clone`, spawns `Send` futures on them from
+    /// any thread.
+    pub fn handle(&self) -> Handle {
+        self.core.worker().handle.clone()
+    }
+
+    /// Spawns, on every worker, the future `factory(worker)` makes there (it need not be `Send`):
+    /// the per-core server pattern. See [`Handle::spawn_on_each`].
+    pub fn spawn_on_each<M, F>(&self, factory: M) -> Vec<RemoteJoinHandle<F::Output>>
+    where
+        M: Fn(usize) -> F + Send + Sync + 'static,
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle().spawn_on_each(factory)
+    }
+
+    /// How many workers this runtime has.
+    pub fn workers(&self) -> usize {
+        self.handle().workers()
+    }
+
+    /// Stops every worker — their tasks are dropped, their in-flight io_uring operations
+    /// cancelled — and waits at most `timeout` for the worker threads to end. A thread still busy
+    /// then (a task blocking its thread) is left to finish on its own.
+    pub fn shutdown_timeout(mut self, timeout: std::time::Duration) {
+        let deadline = Instant::now().checked_add(timeout);
+        self.shut_down(deadline);
+    }
+
+    /// Runs a worker thread's loop until its inbox is closed.
+    pub(crate) fn run_worker(&self) {
+        let _entered = context::enter(&self.core, false);
+        self.core.driver.borrow_mut().collect_mail();
+        let never_woken = AtomicBool::new(false);
+        loop {
+            self.core.executor.run_ready();
+            if self.core.turn(&never_woken) == Turn::Stop {
+                return;
+            }
+        }
+    }
+
+    /// Worker 0's part of shutting down: tell the other workers to stop, drop this worker's
+    /// tasks, then wait for the other threads (until `deadline`, if any).
+    fn shut_down(&mut self, deadline: Option<Instant>) {
+        if self.core.worker().id == 0 {
+            self.core.worker().handle.close_all();
+        }
+        {
+            // Futures dropped here may hand in-flight operations back to the driver, so the
+            // runtime is entered while they go, and the driver is dropped only after them.
+            let _entered = context::enter(&self.core, true);
+            self.core.executor.shutdown();
+        }
+        worker::join(std::mem::take(&mut self.threads), deadline);
     }
 
     /// The backend this runtime runs on: never `Auto`, always the one that was chosen.
@@ -161,18 +229,57 @@ impl Runtime {
     }
 }
 
+/// What the run loop does after a turn.
+#[derive(Debug, PartialEq, Eq)]
+enum Turn {
+    Continue,
+    /// The worker's inbox was closed: the runtime is shutting down.
+    Stop,
+}
+
 impl Core {
+    /// A worker's parts, on the calling thread (which will run it).
+    pub(crate) fn new(builder: &Builder) -> io::Result<Core> {
+        let (driver, fallback_reason) = Driver::new(builder)?;
+        let backend = driver.backend();
+        let executor = Executor::new(driver.unparker());
+        let inbox = Arc::new(Inbox::new(executor.shared().clone()));
+        Ok(Core {
+            executor,
+            driver: RefCell::new(driver),
+            timers: RefCell::new(Timers::new()),
+            backend,
+            fallback_reason,
+            signals: crate::signal::Registry::default(),
+            inbox,
+            worker: OnceCell::new(),
+            blocking: crate::blocking::Pool::new(
+                builder.max_blocking_threads,
+                builder.blocking_keep_alive,
+            ),
+        })
+    }
+
     pub(crate) fn backend(&self) -> Backend {
         self.backend
     }
 
-    /// One turn of the driver, then the timers.
-    fn turn(&self, main_woken: &AtomicBool) {
+    pub(crate) fn worker(&self) -> &WorkerInfo {
+        self.worker.get().expect("set when the runtime is built")
+    }
+
+    /// Runs what other threads sent, then one turn of the driver, then the timers.
+    fn turn(&self, main_woken: &AtomicBool) -> Turn {
+        if self.inbox.run_jobs() {
+            return Turn::Stop;
+        }
         let shared = self.executor.shared();
-        // Block only when nothing at all is ready. `prepare_park` must come before the last look at
-        // `main_woken` (see executor/shared.rs, "No lost wake-ups").
-        let may_block =
-            !self.executor.has_ready() && !shared.prepare_park() && !main_woken.load(SeqCst);
+        // Block only when nothing at all is ready. `prepare_park` must come before the last looks
+        // at `main_woken` and the inbox (see executor/shared.rs, "No lost wake-ups").
+        let may_block = !self.executor.has_ready()
+            && !shared.prepare_park()
+            && !main_woken.load(SeqCst)
+            && !self.inbox.has_work();
         let has_timers = self.timers.borrow().len() > 0;
         let timeout = match (may_block, has_timers) {
             (false, _) => Some(Duration::ZERO),
@@ -188,15 +295,13 @@ impl Core {
         if has_timers || self.timers.borrow().len() > 0 {
             self.timers.borrow_mut().fire_expired(Instant::now());
         }
+        Turn::Continue
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // Futures dropped here may hand in-flight operations back to the driver, so the runtime is
-        // entered while they go, and the driver is dropped only after them.
-        let _entered = context::enter(&self.core, true);
-        self.core.executor.shutdown();
+        self.shut_down(None);
     }
 }
 

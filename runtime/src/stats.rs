@@ -76,6 +76,20 @@ macro_rules! counters {
             }
         }
 
+        impl std::ops::Add for Stats {
+            type Output = Stats;
+            fn add(self, other: Stats) -> Stats {
+                Stats { $( $name: self.$name.wrapping_add(other.$name), )* }
+            }
+        }
+
+        /// The sum of several workers' counters (a runtime-wide total).
+        impl std::iter::Sum for Stats {
+            fn sum<I: Iterator<Item = Stats>>(iter: I) -> Stats {
+                iter.fold(Stats::default(), |a, b| a + b)
+            }
+        }
+
         impl Stats {
             /// Every counter as (name, value), in declaration order.
             pub fn fields(&self) -> Vec<(&'static str, u64)> {

@@ -24,7 +24,7 @@
 //! made on a pool thread are counted in *that* thread's [`Stats`](crate::Stats), not in the
 //! worker's. See `pool.rs` for the queue, and for what happens when the runtime is dropped.
 
-mod oneshot;
+pub(crate) mod oneshot;
 mod pool;
 
 use std::future::Future;

@@ -113,7 +113,7 @@ impl Pool {
         let started = thread::Builder::new()
             .name(THREAD_NAME.into())
             .spawn(move || {
-                block_async_signals();
+                crate::signal::block_async_signals();
                 shared.work()
             });
         if started.is_err() {
@@ -132,29 +132,6 @@ impl Pool {
     #[cfg(test)]
     fn threads(&self) -> usize {
         self.shared.lock().threads
-    }
-}
-
-/// Blocks every asynchronous signal on the calling pool thread, so that a process-directed signal
-/// (Ctrl-C) is never delivered here, where nothing waits for it: the runtime's thread takes it
-/// (see `runtime::signal`). The synchronous fault signals stay unblocked: a fault must be handled
-/// by the thread that caused it.
-fn block_async_signals() {
-    let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigfillset initialises the whole set; sigdelset and pthread_sigmask read the
-    // initialised set; the old mask is not asked for (null).
-    unsafe {
-        libc::sigfillset(set.as_mut_ptr());
-        for fault in [
-            libc::SIGSEGV,
-            libc::SIGBUS,
-            libc::SIGILL,
-            libc::SIGFPE,
-            libc::SIGTRAP,
-        ] {
-            libc::sigdelset(set.as_mut_ptr(), fault);
-        }
-        libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut());
     }
 }
 

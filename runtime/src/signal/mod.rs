@@ -34,8 +34,9 @@
 //! [`signal`] blocks its signal on the calling thread — the runtime's — for the rest of the
 //! process's life: its old behaviour (Ctrl-C ending the process, say) is gone, as with tokio,
 //! which installs a handler for good. Threads inherit the mask of the thread that starts them, so
-//! threads this thread starts later block it too, and the runtime's blocking-pool threads block
-//! every asynchronous signal from birth. A *process-directed* signal (from `kill`, or Ctrl-C in a
+//! threads this thread starts later block it too, and the runtime's own threads — its
+//! blocking-pool threads and its workers other than worker 0 — block every asynchronous signal
+//! from birth. A *process-directed* signal (from `kill`, or Ctrl-C in a
 //! terminal) goes to any thread that does not block it: a thread started *before* the first call
 //! (by a library, say) may take it, and there its default action runs — for `SIGINT` and
 //! `SIGTERM`, the end of the whole process. So subscribe early in `main`, before starting other
@@ -50,6 +51,30 @@ use std::task::{Context, Poll};
 
 use registry::Deliveries;
 pub(crate) use registry::Registry;
+
+/// Blocks every asynchronous signal on the calling thread — a blocking-pool thread, or a worker
+/// thread other than worker 0 — so that a process-directed signal (Ctrl-C) is never delivered
+/// where nothing may wait for it and its default action would end the process. Such a thread can
+/// still read signals through a `signalfd` (which needs them blocked). The synchronous fault signals stay unblocked: a fault must be handled
+/// by the thread that caused it.
+pub(crate) fn block_async_signals() {
+    let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigfillset initialises the whole set; sigdelset and pthread_sigmask read the
+    // initialised set; the old mask is not asked for (null).
+    unsafe {
+        libc::sigfillset(set.as_mut_ptr());
+        for fault in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGILL,
+            libc::SIGFPE,
+            libc::SIGTRAP,
+        ] {
+            libc::sigdelset(set.as_mut_ptr(), fault);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut());
+    }
+}
 
 /// Which signal to listen for. The names are tokio's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
