@@ -458,7 +458,7 @@ fn print_profiles(contenders: &[Contender]) {
     for &c in contenders {
         let tag = c.label().replace([' ', '(', ')', '+'], "");
         let outcome = measure(c, CHECKED, Duration::from_secs_f64(secs), |tid| {
-            profile::start(tid, secs + 0.5, &tag)
+            profile::start(tid, secs, &tag)
         })
         .and_then(|(sample, recording)| Ok((sample, recording?.finish()?)));
         match outcome {

@@ -65,13 +65,12 @@ impl Profile {
 
 impl Recording {
     /// Waits for the recording to end, reads it, and removes the file.
+    ///
+    /// perf's exit status is not looked at: when the thread it follows ends first, perf stops the
+    /// `sleep` and then leaves with the signal it sent, having written its samples all the same.
     pub fn finish(mut self) -> Result<Profile, String> {
         let status = self.child.wait().map_err(|e| e.to_string())?;
-        let profile = if status.success() {
-            read(&self.file)
-        } else {
-            Err(format!("perf record exited with {status}"))
-        };
+        let profile = read(&self.file).map_err(|e| format!("{e} (perf record: {status})"));
         let _ = std::fs::remove_file(&self.file);
         profile
     }
@@ -116,31 +115,71 @@ fn read(file: &Path) -> Result<Profile, String> {
     })
 }
 
-/// A symbol without its hash suffix, its offset and most of its generic arguments, cut to a
-/// length a table can hold.
+/// A symbol without its hash suffix, its offset and its generic arguments (the `<Type as Trait>`
+/// that opens a trait method's name is kept, without its own generics), cut to a length a table
+/// can hold.
 fn short_name(symbol: &str) -> String {
     let symbol = symbol.split("+0x").next().unwrap_or(symbol);
     let symbol = match symbol.rfind("::h") {
         Some(at) if symbol[at + 3..].chars().all(|c| c.is_ascii_hexdigit()) => &symbol[..at],
         _ => symbol,
     };
+    let keep = usize::from(symbol.starts_with('<'));
     let mut out = String::new();
     let mut depth = 0;
     for c in symbol.chars() {
         match c {
             '<' => {
-                if depth == 0 {
+                depth += 1;
+                if depth <= keep {
+                    out.push(c);
+                } else if depth == keep + 1 {
                     out.push_str("<…>");
                 }
-                depth += 1;
             }
-            '>' if depth > 0 => depth -= 1,
-            _ if depth == 0 => out.push(c),
+            '>' if depth > 0 => {
+                if depth <= keep {
+                    out.push(c);
+                }
+                depth -= 1;
+            }
+            _ if depth <= keep => out.push(c),
             _ => {}
         }
     }
+    let out = shorten_paths(&out);
     if out.chars().count() > 70 {
-        out = out.chars().take(69).collect::<String>() + "…";
+        return out.chars().take(69).collect::<String>() + "…";
     }
+    out
+}
+
+/// Keeps the last segment of every path inside `<…>` and the last three of the others:
+/// `<hyper::proto::h1::role::Server as hyper::proto::h1::Http1Transaction>::encode` becomes
+/// `<Server as Http1Transaction>::encode`.
+fn shorten_paths(name: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    let mut path = String::new();
+    let flush = |path: &mut String, out: &mut String, depth: usize| {
+        let segments: Vec<&str> = path.split("::").collect();
+        let keep = if depth > 0 { 1 } else { 3 };
+        out.push_str(&segments[segments.len().saturating_sub(keep)..].join("::"));
+        path.clear();
+    };
+    for c in name.chars() {
+        if matches!(c, '<' | '>' | ' ' | ',') {
+            flush(&mut path, &mut out, depth);
+            out.push(c);
+            match c {
+                '<' => depth += 1,
+                '>' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        } else {
+            path.push(c);
+        }
+    }
+    flush(&mut path, &mut out, depth);
     out
 }
