@@ -11,13 +11,16 @@
 //!
 //! That keeps the cost to roughly one `read` and one `send` per batch of messages, plus
 //! one `epoll_wait` per batch of connections.
+//!
+//! The loop does not know what the bytes mean: each connection's [`Exchange`] (echo or HTTP)
+//! says what to send and checks what arrives.
 
-use crate::conn::{Conn, Totals};
+use crate::exchange::{Exchange, Totals};
 use crate::report::Report;
 use crate::sys::{self, Epoll};
-use crate::{Config, Limit};
+use crate::Limit;
 use std::io::{self, ErrorKind};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -28,11 +31,36 @@ const MAX_EVENTS: usize = 1024;
 /// How long, after the run, to wait for echoes of messages still in flight (see [`Driver::drain`]).
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// What to run, whatever the protocol.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// The server.
+    pub addr: SocketAddr,
+    /// Connections, all opened before the run starts.
+    pub connections: usize,
+    /// Messages in flight per connection at most (the exchanges enforce it; the loop keeps
+    /// one start time per message that may be in flight).
+    pub depth: usize,
+    /// Payload bytes one completed message stands for ([`Report::bytes`]).
+    pub payload: usize,
+    /// When to stop.
+    pub limit: Limit,
+}
+
+/// One connection as the loop sees it: its socket and its protocol state.
+struct Link<E> {
+    /// The socket; `None` once the connection is closed.
+    fd: Option<OwnedFd>,
+    /// Whether the socket may accept more data (cleared when a write comes up short).
+    writable: bool,
+    exchange: E,
+}
+
 /// Everything the event loop owns. All buffers are allocated in [`Driver::connect`];
 /// nothing is allocated while messages flow.
-pub(crate) struct Driver {
+pub(crate) struct Driver<E> {
     epoll: Epoll,
-    conns: Vec<Conn>,
+    conns: Vec<Link<E>>,
     /// Connections not yet closed.
     open: usize,
     /// `depth` slots per connection: when each in-flight message was first written.
@@ -40,8 +68,9 @@ pub(crate) struct Driver {
     send_buf: Vec<u8>,
     recv_buf: Vec<u8>,
     events: Vec<libc::epoll_event>,
-    size: usize,
+    payload: usize,
     depth: usize,
+    limit: Limit,
     /// `Some(n)` when the run ends after `n` echoed messages.
     message_limit: Option<u64>,
     /// Messages that may still be started (only shrinks in message-limited runs).
@@ -56,9 +85,10 @@ pub(crate) struct Driver {
     last_progress: u64,
 }
 
-impl Driver {
-    /// Opens and registers all connections. Nothing is sent yet.
-    pub(crate) fn connect(cfg: &Config) -> io::Result<Self> {
+impl<E: Exchange> Driver<E> {
+    /// Opens and registers all connections, each with the exchange `make(connection number)`.
+    /// Nothing is sent yet.
+    pub(crate) fn connect(cfg: &Plan, mut make: impl FnMut(u64) -> E) -> io::Result<Self> {
         sys::ensure_fd_limit(cfg.connections as u64 + 64);
         let epoll = Epoll::new()?;
         let interest = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
@@ -77,7 +107,11 @@ impl Driver {
             stream.set_nonblocking(true)?;
             let fd = OwnedFd::from(stream);
             epoll.add(fd.as_raw_fd(), interest, id as u64)?;
-            conns.push(Conn::new(id as u64, Some(fd)));
+            conns.push(Link {
+                fd: Some(fd),
+                writable: true,
+                exchange: make(id as u64),
+            });
         }
         let message_limit = match cfg.limit {
             Limit::Messages(n) => Some(n),
@@ -91,8 +125,9 @@ impl Driver {
             send_buf: vec![0; SCRATCH],
             recv_buf: vec![0; SCRATCH],
             events: vec![sys::empty_event(); MAX_EVENTS.min(cfg.connections)],
-            size: cfg.payload,
+            payload: cfg.payload,
             depth: cfg.depth,
+            limit: cfg.limit,
             message_limit,
             budget: message_limit.unwrap_or(u64::MAX),
             budget_returned: false,
@@ -109,10 +144,10 @@ impl Driver {
     }
 
     /// Runs until the limit is reached, then drains and closes every connection.
-    pub(crate) fn run(mut self, limit: &Limit, idle_timeout: Duration) -> io::Result<Report> {
+    pub(crate) fn run(mut self, idle_timeout: Duration) -> io::Result<Report> {
         let (user_before, sys_before) = sys::thread_cpu_time()?;
         self.clock = Instant::now();
-        let deadline = match limit {
+        let deadline = match self.limit {
             Limit::Duration(d) => d.as_nanos().min(u64::MAX as u128) as u64,
             Limit::Messages(_) => u64::MAX,
         };
@@ -130,7 +165,7 @@ impl Driver {
                 return Err(io::Error::new(
                     ErrorKind::TimedOut,
                     format!(
-                        "no echo for {idle_timeout:?} ({} of the messages done, {} connections open)",
+                        "no answer for {idle_timeout:?} ({} of the messages done, {} connections open)",
                         self.totals.messages, self.open
                     ),
                 ));
@@ -155,7 +190,7 @@ impl Driver {
         let percentile = |q| Duration::from_nanos(latency.percentile(q));
         Ok(Report {
             messages: self.totals.messages,
-            bytes: self.totals.messages * self.size as u64,
+            bytes: self.totals.messages * self.payload as u64,
             elapsed,
             p50: percentile(0.5),
             p99: percentile(0.99),
@@ -187,7 +222,7 @@ impl Driver {
         self.pump_write(i);
     }
 
-    /// Reads and checks echoes on connection `i` until its receive queue is empty.
+    /// Reads and checks answers on connection `i` until its receive queue is empty.
     fn pump_read(&mut self, i: usize) {
         let depth = self.depth;
         loop {
@@ -202,9 +237,11 @@ impl Driver {
                     let times = &self.start_times[i * depth..(i + 1) * depth];
                     let data = &self.recv_buf[..n];
                     let checked =
-                        self.conns[i].received(data, self.size, now, times, &mut self.totals);
+                        self.conns[i]
+                            .exchange
+                            .received(data, now, times, &mut self.totals);
                     if checked.is_err() {
-                        return self.fail(i); // more bytes came back than were sent
+                        return self.fail(i); // bytes that answer nothing that was sent
                     }
                     if n < self.recv_buf.len() {
                         return; // queue emptied; the next arrival raises a new edge
@@ -229,7 +266,7 @@ impl Driver {
             if !conn.writable {
                 return;
             }
-            let len = conn.next_to_send(self.size, depth, self.budget, &mut self.send_buf);
+            let len = conn.exchange.next_to_send(self.budget, &mut self.send_buf);
             if len == 0 {
                 return;
             }
@@ -237,7 +274,7 @@ impl Driver {
             match sys::send(fd, &self.send_buf[..len]) {
                 Ok(n) => {
                     let times = &mut self.start_times[i * depth..(i + 1) * depth];
-                    self.budget -= conn.sent(n, self.size, now, times);
+                    self.budget -= conn.exchange.sent(n, now, times);
                     if n < len {
                         conn.writable = false; // send buffer full; wait for EPOLLOUT
                         return;
@@ -259,10 +296,11 @@ impl Driver {
         conn.fd = None; // closing also removes it from the epoll set
         self.open -= 1;
         self.connection_errors += 1;
-        if self.message_limit.is_some() && conn.in_flight() > 0 {
-            // Its unfinished messages will never be echoed: let the others send them, so
+        let in_flight = conn.exchange.in_flight();
+        if self.message_limit.is_some() && in_flight > 0 {
+            // Its unfinished messages will never be answered: let the others send them, so
             // the run still reaches its total.
-            self.budget += conn.in_flight();
+            self.budget += in_flight;
             self.budget_returned = true;
         }
     }
@@ -278,7 +316,7 @@ impl Driver {
         }
     }
 
-    /// Waits (briefly) for the echoes of messages still in flight, then closes everything.
+    /// Waits (briefly) for the answers to messages still in flight, then closes everything.
     ///
     /// Closing a socket whose receive queue still holds data makes the kernel send a
     /// reset instead of an orderly FIN, and the server under test would log errors it did
@@ -309,20 +347,20 @@ impl Driver {
         self.conns.clear(); // closes whatever is still open
     }
 
-    /// Reads and discards echoes on connection `i`; closes it when nothing is owed.
+    /// Reads and discards answers on connection `i`; closes it when nothing is owed.
     fn drain_one(&mut self, i: usize) {
         loop {
             let conn = &mut self.conns[i];
             let Some(fd) = conn.fd.as_ref().map(|fd| fd.as_raw_fd()) else {
                 return;
             };
-            if conn.outstanding_bytes(self.size) == 0 {
+            if conn.exchange.settled() {
                 break;
             }
             match sys::read(fd, &mut self.recv_buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    conn.discard(n, self.size);
+                    conn.exchange.discard(&self.recv_buf[..n]);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,

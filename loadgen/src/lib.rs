@@ -1,8 +1,10 @@
-//! A lean echo load generator.
+//! A lean load generator for echo and HTTP/1.1 servers.
 //!
 //! It opens `C` TCP connections to a server that echoes every byte back, keeps `D`
 //! messages of `S` bytes in flight on each, checks every echoed byte, and reports
 //! throughput, latency percentiles, errors, and how much CPU the generator itself used.
+//! The [`http`] module does the same for an HTTP/1.1 server with keep-alive: one request in
+//! flight per connection, every response parsed and checked.
 //!
 //! ```no_run
 //! use loadgen::{Config, Limit};
@@ -70,7 +72,9 @@
 
 mod conn;
 mod driver;
+mod exchange;
 pub mod histogram;
+pub mod http;
 pub mod payload;
 mod report;
 mod sys;
@@ -123,7 +127,15 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
 /// [`run`] with a chosen idle timeout instead of [`DEFAULT_IDLE_TIMEOUT`].
 pub fn run_with_idle_timeout(cfg: &Config, idle_timeout: Duration) -> io::Result<Report> {
     validate(cfg)?;
-    driver::Driver::connect(cfg)?.run(&cfg.limit, idle_timeout)
+    let plan = driver::Plan {
+        addr: cfg.addr,
+        connections: cfg.connections,
+        depth: cfg.depth,
+        payload: cfg.payload,
+        limit: cfg.limit,
+    };
+    let (size, depth) = (cfg.payload, cfg.depth);
+    driver::Driver::connect(&plan, |id| conn::Conn::new(id, size, depth))?.run(idle_timeout)
 }
 
 /// Rejects configurations the event loop cannot make sense of.
