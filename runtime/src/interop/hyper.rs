@@ -60,6 +60,15 @@ impl hyper::rt::Timer for HyperTimer {
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep(crate::time::sleep_until(deadline)))
     }
+
+    /// Moves the deadline in place (hyper resets its header-read timer on every request of a
+    /// keep-alive connection: the default would box a new sleep each time).
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
+        match sleep.as_mut().downcast_mut_pin::<HyperSleep>() {
+            Some(ours) => ours.get_mut().0.reset(new_deadline),
+            None => *sleep = self.sleep_until(new_deadline),
+        }
+    }
 }
 
 /// A [`Sleep`] as hyper's `Sleep` (a local newtype: both the trait and the type are foreign to
