@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 
 use crate::buf::{BufResult, IoBufMut};
 use crate::driver::op::{Direction, Operation};
-use crate::driver::syscall::syscall;
+use crate::driver::syscall::{raw, syscall};
 use crate::driver::SharedFd;
 
 pub(crate) struct Peek<B> {
@@ -88,7 +88,7 @@ impl<B: IoBufMut> Operation for Peek<B> {
         let (ptr, len) = (self.buf.stable_mut_ptr(), self.buf.bytes_total());
         // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
         let n = syscall!(read, unsafe {
-            libc::recv(self.fd.raw(), ptr.cast(), len, libc::MSG_PEEK)
+            raw::recv(self.fd.raw(), ptr.cast(), len, libc::MSG_PEEK)
         })?;
         Ok(n as usize)
     }

@@ -28,7 +28,7 @@ use std::io;
 use std::task::{Context, Poll};
 
 use crate::driver::op::{Direction, Operation};
-use crate::driver::syscall::syscall;
+use crate::driver::syscall::{raw, syscall};
 use crate::driver::SharedFd;
 
 /// At most this many slices per `sendmsg` (Linux's `IOV_MAX`).
@@ -112,7 +112,7 @@ impl Operation for PollRecv {
     fn attempt(&mut self) -> io::Result<usize> {
         // SAFETY: the target is writable for `len` bytes during this poll (module invariant).
         let n = syscall!(read, unsafe {
-            libc::recv(self.fd.raw(), self.ptr.cast(), self.len, 0)
+            raw::recv(self.fd.raw(), self.ptr.cast(), self.len, 0)
         })?;
         Ok(n as usize)
     }
@@ -175,7 +175,7 @@ impl Operation for PollSend {
             let mut msg: libc::msghdr = std::mem::zeroed();
             msg.msg_iov = self.iov.cast_mut();
             msg.msg_iovlen = self.iov_count;
-            libc::sendmsg(self.fd.raw(), &msg, libc::MSG_NOSIGNAL)
+            raw::sendmsg(self.fd.raw(), &msg, libc::MSG_NOSIGNAL)
         })?;
         Ok(n as usize)
     }

@@ -25,7 +25,7 @@ use std::task::Poll;
 
 use crate::buf::{BufResult, IoBufMut};
 use crate::driver::op::{Direction, Operation};
-use crate::driver::syscall::syscall;
+use crate::driver::syscall::{raw, syscall};
 use crate::driver::SharedFd;
 
 pub(crate) struct Recv<B> {
@@ -109,7 +109,7 @@ impl<B: IoBufMut> Operation for Recv<B> {
         let (ptr, len) = (self.buf.stable_mut_ptr(), self.buf.bytes_total());
         // SAFETY: the buffer is valid for writes of `bytes_total` bytes (IoBufMut contract).
         let n = syscall!(read, unsafe {
-            libc::recv(self.fd.raw(), ptr.cast(), len, 0)
+            raw::recv(self.fd.raw(), ptr.cast(), len, 0)
         })?;
         Ok(n as usize)
     }

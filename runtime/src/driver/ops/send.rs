@@ -15,7 +15,7 @@ use std::io;
 
 use crate::buf::{BufResult, IoBuf};
 use crate::driver::op::{Direction, Operation};
-use crate::driver::syscall::syscall;
+use crate::driver::syscall::{raw, syscall};
 use crate::driver::SharedFd;
 
 pub(crate) struct Send<B> {
@@ -47,7 +47,7 @@ impl<B: IoBuf> Operation for Send<B> {
         let (ptr, len) = (self.buf.stable_ptr(), self.buf.bytes_init());
         // SAFETY: the buffer holds `bytes_init` initialised bytes (IoBuf contract).
         let n = syscall!(write, unsafe {
-            libc::send(self.fd.raw(), ptr.cast(), len, libc::MSG_NOSIGNAL)
+            raw::send(self.fd.raw(), ptr.cast(), len, libc::MSG_NOSIGNAL)
         })?;
         Ok(n as usize)
     }

@@ -32,7 +32,7 @@ use std::task::Poll;
 
 use crate::buf::{BufResult, IoBuf, IoBufMut};
 use crate::driver::op::{Direction, Operation};
-use crate::driver::syscall::syscall;
+use crate::driver::syscall::{raw, syscall};
 use crate::driver::SharedFd;
 
 /// The most iovecs one `recvmsg`/`sendmsg` takes (`UIO_MAXIOV`).
@@ -288,7 +288,7 @@ impl<B: IoBuf> Operation for WriteV<B> {
         // SAFETY: the header points at iovecs covering initialised bytes of buffers the op owns
         // (the kernel only reads them).
         let n = syscall!(write, unsafe {
-            libc::sendmsg(self.fd.raw(), &*self.msg.hdr, libc::MSG_NOSIGNAL)
+            raw::sendmsg(self.fd.raw(), &*self.msg.hdr, libc::MSG_NOSIGNAL)
         })?;
         Ok(n as usize)
     }
