@@ -53,6 +53,8 @@ impl<T> LoomQueue<T> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.pushed.load(Acquire).saturating_sub(self.popped.load(Acquire))
+        self.pushed
+            .load(Acquire)
+            .saturating_sub(self.popped.load(Acquire))
     }
 }

@@ -25,7 +25,7 @@
 //!   [`Vtable::dealloc`], which may run on any thread, only frees memory.
 
 use std::any::Any;
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
 use std::future::Future;
 use std::mem;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -84,7 +84,39 @@ enum Stage<F: Future> {
 #[repr(C)]
 struct TaskCell<F: Future> {
     header: Header,
-    stage: UnsafeCell<Stage<F>>,
+    stage: StageCell<F>,
+}
+
+/// The cell holding the stage. Under loom it is loom's `UnsafeCell`, so the model checks that each
+/// access to the stage — the owner's, and the freeing thread's in [`dealloc`] — is ordered after
+/// the previous one by the state word (a data race on the stage is reported, not silently run).
+struct StageCell<F: Future>(
+    #[cfg(not(all(test, loom)))] std::cell::UnsafeCell<Stage<F>>,
+    #[cfg(all(test, loom))] loom::cell::UnsafeCell<Stage<F>>,
+);
+
+#[cfg(not(all(test, loom)))]
+impl<F: Future> StageCell<F> {
+    fn new(stage: Stage<F>) -> Self {
+        StageCell(std::cell::UnsafeCell::new(stage))
+    }
+
+    /// Calls `f` with a pointer to the stage.
+    fn with_mut<R>(&self, f: impl FnOnce(*mut Stage<F>) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[cfg(all(test, loom))]
+impl<F: Future> StageCell<F> {
+    fn new(stage: Stage<F>) -> Self {
+        StageCell(loom::cell::UnsafeCell::new(stage))
+    }
+
+    /// Calls `f` with a pointer to the stage; loom records a write access.
+    fn with_mut<R>(&self, f: impl FnOnce(*mut Stage<F>) -> R) -> R {
+        self.0.with_mut(f)
+    }
 }
 
 struct VtableOf<F>(std::marker::PhantomData<F>);
@@ -111,7 +143,7 @@ pub(crate) fn allocate<F: Future + 'static>(future: F, owner: Arc<Shared>) -> No
             next: Cell::new(None),
             join_waker: Cell::new(None),
         },
-        stage: UnsafeCell::new(Stage::Running(future)),
+        stage: StageCell::new(Stage::Running(future)),
     });
     NonNull::from(Box::leak(cell)).cast()
 }
@@ -122,7 +154,12 @@ pub(crate) fn allocate<F: Future + 'static>(future: F, owner: Arc<Shared>) -> No
 unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
     // SAFETY: the header is the first field of the #[repr(C)] TaskCell<F> (the caller guarantees
     // the type), and the owner-thread rule makes this the only access to the stage.
-    unsafe { &mut *ptr.cast::<TaskCell<F>>().as_ref().stage.get() }
+    unsafe {
+        ptr.cast::<TaskCell<F>>()
+            .as_ref()
+            .stage
+            .with_mut(|stage| &mut *stage)
+    }
 }
 
 /// Runs `f`, turning a panic into its payload; used so a panicking task never unwinds into the
@@ -203,10 +240,55 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the allocation was made by `Box::new` in `allocate` with this type, and nobody refers
     // to it any more.
     let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
-    debug_assert!(matches!(
+    // Freeing is the stage's last write: under loom this access must be ordered after the owner's.
+    cell.stage.with_mut(|stage| {
         // SAFETY: we own the cell now.
-        unsafe { &*cell.stage.get() },
-        Stage::Consumed
-    ));
+        debug_assert!(matches!(unsafe { &*stage }, Stage::Consumed));
+    });
     drop(cell);
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::mem;
+    use std::sync::Arc;
+
+    use super::super::{new_task, waker};
+    use crate::executor::{test_unparker, Shared};
+
+    /// Foreign threads release their references (one drops its waker, one wakes by value) while
+    /// the owner polls the task to completion and releases its own. Whichever thread drops the
+    /// count to zero frees the task, exactly once, and `dealloc`'s access to the stage comes after
+    /// the owner's last one (else loom reports a race on the stage cell).
+    #[test]
+    fn last_reference_frees_the_task_exactly_once() {
+        let (_driver, unparker) = test_unparker();
+        let mut model = loom::model::Builder::new();
+        // Unbounded, this model takes minutes; `LOOM_MAX_PREEMPTIONS` still overrides the bound.
+        model.preemption_bound.get_or_insert(4);
+        model.check(move || {
+            let shared = Arc::new(Shared::new(unparker.clone()));
+            let (owned, join, notified) = new_task(async { Box::new(7) }, shared.clone());
+            // SAFETY: the task is alive: `owned` holds a reference until the end of the poll.
+            let borrowed = unsafe { waker::borrowed(owned.as_ptr()) };
+            let (dropped, woken) = ((*borrowed).clone(), (*borrowed).clone());
+            let t1 = loom::thread::spawn(move || drop(dropped));
+            let t2 = loom::thread::spawn(move || woken.wake());
+
+            // As in the executor: `run` hands back the owned list's reference when the task ends.
+            mem::forget(owned);
+            let ended = notified.run().expect("the task ends in its first poll");
+            drop(ended);
+            drop(join); // drops the output: the owner's last touch of the stage
+
+            t1.join().unwrap();
+            t2.join().unwrap();
+            // A wake during the poll queued an entry: the executor pops it and skips it.
+            while let Some(entry) = shared.pop_remote() {
+                assert!(entry.run().is_none());
+            }
+            // Every task holds its owner's `Shared`: only ours is left once the task is freed.
+            assert_eq!(Arc::strong_count(&shared), 1, "the task was not freed");
+        });
+    }
 }

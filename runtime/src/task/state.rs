@@ -189,7 +189,8 @@ impl State {
     /// Drops one reference; returns true when it was the last one.
     pub(crate) fn ref_dec(&self) -> bool {
         let prev = self.0.fetch_sub(REF_ONE, Ordering::AcqRel);
-        debug_assert!(prev >= REF_ONE, "task reference count underflow");
+        // One release too many would free the task twice: stop here instead.
+        assert!(prev >= REF_ONE, "task reference count underflow");
         prev & !FLAGS == REF_ONE
     }
 
