@@ -144,6 +144,16 @@ pub(crate) fn schedule(task: Notified) {
     owner.push_remote(task);
 }
 
+/// A driver and its unparker, for tests that build executor parts without a runtime. Keep the
+/// driver alive as long as the unparker is used.
+#[cfg(test)]
+pub(crate) fn test_unparker() -> (crate::driver::Driver, Unparker) {
+    let builder = crate::Builder::new().backend(crate::Backend::compiled()[0]);
+    let (driver, _) = crate::driver::Driver::new(&builder).expect("a driver for the test");
+    let unparker = driver.unparker();
+    (driver, unparker)
+}
+
 #[cfg(test)]
 mod tests {
     use super::MAX_GENERATION;
@@ -170,16 +180,6 @@ mod tests {
         let n = 4 * MAX_GENERATION - 10;
         assert_eq!(driver_turns_to_run(n), 4);
     }
-}
-
-/// A driver and its unparker, for tests that build executor parts without a runtime. Keep the
-/// driver alive as long as the unparker is used.
-#[cfg(test)]
-pub(crate) fn test_unparker() -> (crate::driver::Driver, Unparker) {
-    let builder = crate::Builder::new().backend(crate::Backend::compiled()[0]);
-    let (driver, _) = crate::driver::Driver::new(&builder).expect("a driver for the test");
-    let unparker = driver.unparker();
-    (driver, unparker)
 }
 
 #[cfg(all(test, loom))]

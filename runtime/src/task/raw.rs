@@ -248,18 +248,78 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     drop(cell);
 }
 
-#[cfg(all(test, loom))]
-mod loom_tests {
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
     use std::mem;
+    use std::pin::Pin;
     use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
 
     use super::super::{new_task, waker};
+    use crate::executor::Shared;
+
+    /// Starts a closure on another thread; the function it returns joins that thread.
+    pub(super) type Spawn = fn(Box<dyn FnOnce() + Send>) -> Box<dyn FnOnce()>;
+
+    /// One task, its references spread over threads: one foreign thread drops a waker, another
+    /// wakes by value, while the owner polls the task to completion, takes its output and releases
+    /// its own references. Whichever thread drops the count to zero frees the task; once every
+    /// thread is joined and the queued entries are gone, it must have been freed.
+    pub(super) fn release_references_across_threads(shared: &Arc<Shared>, spawn: Spawn) {
+        let (owned, join, notified) = new_task(async { Box::new(7) }, shared.clone());
+        // SAFETY: the task is alive: `owned` holds a reference until the end of the poll.
+        let borrowed = unsafe { waker::borrowed(owned.as_ptr()) };
+        let (dropped, woken) = ((*borrowed).clone(), (*borrowed).clone());
+        let joins = [
+            spawn(Box::new(move || drop(dropped))),
+            spawn(Box::new(move || woken.wake())),
+        ];
+
+        // As in the executor: `run` hands back the owned list's reference when the task ends.
+        mem::forget(owned);
+        let ended = notified.run().expect("the task ends in its first poll");
+        drop(ended);
+        let mut join = join;
+        let output = Pin::new(&mut join).poll(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(output, Poll::Ready(Ok(seven)) if *seven == 7));
+        drop(join);
+
+        joins.into_iter().for_each(|join| join());
+        // A wake during the poll queued an entry: the executor pops it and skips it.
+        while let Some(entry) = shared.pop_remote() {
+            assert!(entry.run().is_none());
+        }
+        // Every task holds its owner's `Shared`: only the caller's is left once the task is freed.
+        assert_eq!(Arc::strong_count(shared), 1, "the task was not freed");
+    }
+
+    /// The std-threads run of the scenario; under Miri, it also checks that no thread touches the
+    /// task after it was freed.
+    #[cfg(not(loom))]
+    #[test]
+    fn references_released_across_threads_free_the_task() {
+        let (_driver, unparker) = crate::executor::test_unparker();
+        let shared = Arc::new(Shared::new(unparker));
+        for _ in 0..if cfg!(miri) { 10 } else { 200 } {
+            release_references_across_threads(&shared, |f| {
+                let thread = std::thread::spawn(f);
+                Box::new(move || thread.join().unwrap())
+            });
+        }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::Arc;
+
+    use super::tests::release_references_across_threads;
     use crate::executor::{test_unparker, Shared};
 
-    /// Foreign threads release their references (one drops its waker, one wakes by value) while
-    /// the owner polls the task to completion and releases its own. Whichever thread drops the
-    /// count to zero frees the task, exactly once, and `dealloc`'s access to the stage comes after
-    /// the owner's last one (else loom reports a race on the stage cell).
+    /// The scenario of `tests` under loom: the task is freed exactly once in every interleaving,
+    /// and `dealloc`'s access to the stage comes after the owner's last one (else loom reports a
+    /// race on the stage cell).
     #[test]
     fn last_reference_frees_the_task_exactly_once() {
         let (_driver, unparker) = test_unparker();
@@ -268,27 +328,10 @@ mod loom_tests {
         model.preemption_bound.get_or_insert(4);
         model.check(move || {
             let shared = Arc::new(Shared::new(unparker.clone()));
-            let (owned, join, notified) = new_task(async { Box::new(7) }, shared.clone());
-            // SAFETY: the task is alive: `owned` holds a reference until the end of the poll.
-            let borrowed = unsafe { waker::borrowed(owned.as_ptr()) };
-            let (dropped, woken) = ((*borrowed).clone(), (*borrowed).clone());
-            let t1 = loom::thread::spawn(move || drop(dropped));
-            let t2 = loom::thread::spawn(move || woken.wake());
-
-            // As in the executor: `run` hands back the owned list's reference when the task ends.
-            mem::forget(owned);
-            let ended = notified.run().expect("the task ends in its first poll");
-            drop(ended);
-            drop(join); // drops the output: the owner's last touch of the stage
-
-            t1.join().unwrap();
-            t2.join().unwrap();
-            // A wake during the poll queued an entry: the executor pops it and skips it.
-            while let Some(entry) = shared.pop_remote() {
-                assert!(entry.run().is_none());
-            }
-            // Every task holds its owner's `Shared`: only ours is left once the task is freed.
-            assert_eq!(Arc::strong_count(&shared), 1, "the task was not freed");
+            release_references_across_threads(&shared, |f| {
+                let thread = loom::thread::spawn(f);
+                Box::new(move || thread.join().unwrap())
+            });
         });
     }
 }
