@@ -14,6 +14,8 @@
 //! that received data), polling them all before the next turn lets one `io_uring_enter` (or one
 //! `epoll_wait`) serve all of them, instead of a non-blocking turn every 61 polls.
 
+#[cfg(all(test, loom))]
+mod loom_queue;
 mod owned;
 mod shared;
 
@@ -144,6 +146,16 @@ pub(crate) fn schedule(task: Notified) {
     owner.push_remote(task);
 }
 
+/// A driver and its unparker, for tests that build executor parts without a runtime. Keep the
+/// driver alive as long as the unparker is used.
+#[cfg(test)]
+pub(crate) fn test_unparker() -> (crate::driver::Driver, Unparker) {
+    let builder = crate::Builder::new().backend(crate::Backend::compiled()[0]);
+    let (driver, _) = crate::driver::Driver::new(&builder).expect("a driver for the test");
+    let unparker = driver.unparker();
+    (driver, unparker)
+}
+
 #[cfg(test)]
 mod tests {
     use super::MAX_GENERATION;
@@ -169,5 +181,58 @@ mod tests {
         // A generation is capped, so that thousands of ready tasks still let IO in regularly.
         let n = 4 * MAX_GENERATION - 10;
         assert_eq!(driver_turns_to_run(n), 4);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::rc::Rc;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    use super::Executor;
+
+    /// A future that never finishes and hands its waker out on every poll.
+    struct GivesWaker(Rc<Cell<Option<Waker>>>);
+
+    impl Future for GivesWaker {
+        type Output = ();
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            self.0.set(Some(cx.waker().clone()));
+            Poll::Pending
+        }
+    }
+
+    /// A wake from another thread races the runtime's shutdown: whichever wins, the entry it
+    /// pushes is released (by shutdown's drain or by the waker itself), nothing stays in the
+    /// closed queue, and the task is freed.
+    #[test]
+    fn remote_wake_racing_shutdown_leaves_no_task_behind() {
+        let (_driver, unparker) = super::test_unparker();
+        loom::model(move || {
+            let executor = Executor::new(unparker.clone());
+            let shared = executor.shared().clone();
+            let waker_slot = Rc::new(Cell::new(None));
+            let handle = executor.spawn(GivesWaker(waker_slot.clone()));
+            executor.run_ready(); // the task is polled once and its waker escapes
+            let waker = waker_slot.take().expect("the task was polled");
+
+            let remote = loom::thread::spawn(move || waker.wake());
+            executor.shutdown();
+            drop(executor);
+            remote.join().unwrap();
+
+            assert!(
+                shared.pop_remote().is_none(),
+                "an entry was left in the closed queue"
+            );
+            drop(handle);
+            // Every task holds its owner's `Shared`: only ours is left once the task is freed.
+            assert_eq!(Arc::strong_count(&shared), 1, "the task was never freed");
+        });
     }
 }

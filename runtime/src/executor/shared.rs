@@ -9,6 +9,13 @@
 //! whichever fence comes first in the single total order, either the owner sees the task, or the
 //! waker sees the flag cleared and writes the eventfd. [`ParkFlag`] holds that protocol alone so
 //! that loom can check it (`cargo test` with `RUSTFLAGS="--cfg loom"`).
+//!
+//! **No entry left in a closed queue:** shutdown sets `closed`, then drains the queue; a remote
+//! waker pushes, then looks at `closed` again and drains the queue itself if it is set. The same
+//! store/fence/load pattern as above makes sure one of the two drains sees the entry. Without the
+//! fences that pattern leans on the queue's internals (an *empty* answer from a lock-free queue
+//! promises no ordering), and a lost entry would be a leak that nothing ever frees: the entry
+//! holds its task, the task holds this `Shared`, and this `Shared` holds the queue.
 
 use std::fmt;
 
@@ -17,13 +24,18 @@ use loom::sync::atomic::{fence, AtomicBool, Ordering::SeqCst};
 #[cfg(not(all(test, loom)))]
 use std::sync::atomic::{fence, AtomicBool, Ordering::SeqCst};
 
-use crossbeam_queue::SegQueue;
-
 use crate::driver::Unparker;
 use crate::task::Notified;
 
+/// The remote run queue: lock-free, so a wake from another thread takes no lock. The loom model
+/// checks swap in a stand-in whose orderings loom can explore (`loom_queue.rs`).
+#[cfg(not(all(test, loom)))]
+type RemoteQueue = crossbeam_queue::SegQueue<Notified>;
+#[cfg(all(test, loom))]
+type RemoteQueue = super::loom_queue::LoomQueue<Notified>;
+
 pub(crate) struct Shared {
-    remote: SegQueue<Notified>,
+    remote: RemoteQueue,
     unparker: Unparker,
     notified: ParkFlag,
     /// The runtime shut down: further remote wakes are dropped.
@@ -33,7 +45,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(unparker: Unparker) -> Shared {
         Shared {
-            remote: SegQueue::new(),
+            remote: RemoteQueue::new(),
             unparker,
             notified: ParkFlag::new(),
             closed: AtomicBool::new(false),
@@ -46,6 +58,9 @@ impl Shared {
             return; // dropping the entry releases its reference
         }
         self.remote.push(task);
+        // Pairs with the fence in `close`: either the owner's drain sees our entry, or we see
+        // `closed` below (see "No entry left in a closed queue" above).
+        fence(SeqCst);
         if self.closed.load(SeqCst) {
             // Shutdown may have drained the queue before our push: drain it ourselves so no
             // reference is left behind (the owner already consumed every task's stage).
@@ -80,8 +95,12 @@ impl Shared {
         self.notified.after_park();
     }
 
+    /// The runtime shuts down: from now on remote wakes release their entry instead of queueing
+    /// it. The owner drains the queue *after* this call.
     pub(crate) fn close(&self) {
         self.closed.store(true, SeqCst);
+        // Pairs with the fence in `push_remote`.
+        fence(SeqCst);
     }
 
     pub(crate) fn is_closed(&self) -> bool {

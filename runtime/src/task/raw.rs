@@ -31,7 +31,7 @@
 //!   [`Vtable::dealloc`], which may run on any thread, only frees memory.
 
 use std::any::Any;
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
 use std::future::Future;
 use std::mem;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -107,8 +107,40 @@ enum Stage<F: Future> {
 #[repr(C)]
 struct TaskCell<F: Future, N> {
     header: Header,
-    stage: UnsafeCell<Stage<F>>,
+    stage: StageCell<F>,
     name: N,
+}
+
+/// The cell holding the stage. Under loom it is loom's `UnsafeCell`, so the model checks that each
+/// access to the stage — the owner's, and the freeing thread's in [`dealloc`] — is ordered after
+/// the previous one by the state word (a data race on the stage is reported, not silently run).
+struct StageCell<F: Future>(
+    #[cfg(not(all(test, loom)))] std::cell::UnsafeCell<Stage<F>>,
+    #[cfg(all(test, loom))] loom::cell::UnsafeCell<Stage<F>>,
+);
+
+#[cfg(not(all(test, loom)))]
+impl<F: Future> StageCell<F> {
+    fn new(stage: Stage<F>) -> Self {
+        StageCell(std::cell::UnsafeCell::new(stage))
+    }
+
+    /// Calls `f` with a pointer to the stage.
+    fn with_mut<R>(&self, f: impl FnOnce(*mut Stage<F>) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[cfg(all(test, loom))]
+impl<F: Future> StageCell<F> {
+    fn new(stage: Stage<F>) -> Self {
+        StageCell(loom::cell::UnsafeCell::new(stage))
+    }
+
+    /// Calls `f` with a pointer to the stage; loom records a write access.
+    fn with_mut<R>(&self, f: impl FnOnce(*mut Stage<F>) -> R) -> R {
+        self.0.with_mut(f)
+    }
 }
 
 struct VtableOf<F, N>(std::marker::PhantomData<(F, N)>);
@@ -139,7 +171,7 @@ pub(crate) fn allocate<F: Future + 'static, N: TaskName>(
             next: Cell::new(None),
             join_waker: Cell::new(None),
         },
-        stage: UnsafeCell::new(Stage::Running(future)),
+        stage: StageCell::new(Stage::Running(future)),
         name,
     });
     NonNull::from(Box::leak(cell)).cast()
@@ -158,7 +190,7 @@ unsafe fn stage<'a, F: Future, N: TaskName>(
     // the name is never written after allocation.
     let cell = unsafe { ptr.cast::<TaskCell<F, N>>().as_ref() };
     // SAFETY: as above.
-    (unsafe { &mut *cell.stage.get() }, cell.name.get())
+    (unsafe { cell.stage.with_mut(|stage| &mut *stage) }, cell.name.get())
 }
 
 /// Runs `f`, turning a panic into its payload; used so a panicking task never unwinds into the
@@ -250,10 +282,98 @@ unsafe fn dealloc<F: Future, N: TaskName>(ptr: NonNull<Header>) {
     // SAFETY: the allocation was made by `Box::new` in `allocate` with this type, and nobody refers
     // to it any more.
     let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F, N>>().as_ptr()) };
-    debug_assert!(matches!(
+    // Freeing is the stage's last write: under loom this access must be ordered after the owner's.
+    cell.stage.with_mut(|stage| {
         // SAFETY: we own the cell now.
-        unsafe { &*cell.stage.get() },
-        Stage::Consumed
-    ));
+        debug_assert!(matches!(unsafe { &*stage }, Stage::Consumed));
+    });
     drop(cell);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::mem;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    use super::super::{new_task, waker};
+    use crate::executor::Shared;
+
+    /// Starts a closure on another thread; the function it returns joins that thread.
+    pub(super) type Spawn = fn(Box<dyn FnOnce() + Send>) -> Box<dyn FnOnce()>;
+
+    /// One task, its references spread over threads: one foreign thread drops a waker, another
+    /// wakes by value, while the owner polls the task to completion, takes its output and releases
+    /// its own references. Whichever thread drops the count to zero frees the task; once every
+    /// thread is joined and the queued entries are gone, it must have been freed.
+    pub(super) fn release_references_across_threads(shared: &Arc<Shared>, spawn: Spawn) {
+        let (owned, join, notified) = new_task(async { Box::new(7) }, shared.clone(), ());
+        // SAFETY: the task is alive: `owned` holds a reference until the end of the poll.
+        let borrowed = unsafe { waker::borrowed(owned.as_ptr()) };
+        let (dropped, woken) = ((*borrowed).clone(), (*borrowed).clone());
+        let joins = [
+            spawn(Box::new(move || drop(dropped))),
+            spawn(Box::new(move || woken.wake())),
+        ];
+
+        // As in the executor: `run` hands back the owned list's reference when the task ends.
+        mem::forget(owned);
+        let ended = notified.run().expect("the task ends in its first poll");
+        drop(ended);
+        let mut join = join;
+        let output = Pin::new(&mut join).poll(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(output, Poll::Ready(Ok(seven)) if *seven == 7));
+        drop(join);
+
+        joins.into_iter().for_each(|join| join());
+        // A wake during the poll queued an entry: the executor pops it and skips it.
+        while let Some(entry) = shared.pop_remote() {
+            assert!(entry.run().is_none());
+        }
+        // Every task holds its owner's `Shared`: only the caller's is left once the task is freed.
+        assert_eq!(Arc::strong_count(shared), 1, "the task was not freed");
+    }
+
+    /// The std-threads run of the scenario; under Miri, it also checks that no thread touches the
+    /// task after it was freed.
+    #[cfg(not(loom))]
+    #[test]
+    fn references_released_across_threads_free_the_task() {
+        let (_driver, unparker) = crate::executor::test_unparker();
+        let shared = Arc::new(Shared::new(unparker));
+        for _ in 0..if cfg!(miri) { 10 } else { 200 } {
+            release_references_across_threads(&shared, |f| {
+                let thread = std::thread::spawn(f);
+                Box::new(move || thread.join().unwrap())
+            });
+        }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::Arc;
+
+    use super::tests::release_references_across_threads;
+    use crate::executor::{test_unparker, Shared};
+
+    /// The scenario of `tests` under loom: the task is freed exactly once in every interleaving,
+    /// and `dealloc`'s access to the stage comes after the owner's last one (else loom reports a
+    /// race on the stage cell).
+    #[test]
+    fn last_reference_frees_the_task_exactly_once() {
+        let (_driver, unparker) = test_unparker();
+        let mut model = loom::model::Builder::new();
+        // Unbounded, this model takes minutes; `LOOM_MAX_PREEMPTIONS` still overrides the bound.
+        model.preemption_bound.get_or_insert(4);
+        model.check(move || {
+            let shared = Arc::new(Shared::new(unparker.clone()));
+            release_references_across_threads(&shared, |f| {
+                let thread = loom::thread::spawn(f);
+                Box::new(move || thread.join().unwrap())
+            });
+        });
+    }
 }

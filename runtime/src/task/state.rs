@@ -12,7 +12,8 @@
 //! | `CANCELLED`    | `JoinHandle::abort` or runtime shutdown    | never                                | a further poll of the future|
 //!
 //! **Invariant:** `SCHEDULED` is set exactly while one run-queue entry (a [`Notified`](super::Notified))
-//! for the task exists, so a task is never queued twice ("no double scheduling").
+//! for the task exists, so a task is never queued twice ("no double scheduling"). Shutdown is the one
+//! exception: it drops entries without running them, and the tasks are cancelled anyway.
 //!
 //! The bits above `REF_SHIFT` count references: the owned-task list, the `JoinHandle`, each queue entry
 //! and each `Waker`. The one that drops the count to zero frees the allocation.
@@ -189,7 +190,8 @@ impl State {
     /// Drops one reference; returns true when it was the last one.
     pub(crate) fn ref_dec(&self) -> bool {
         let prev = self.0.fetch_sub(REF_ONE, Ordering::AcqRel);
-        debug_assert!(prev >= REF_ONE, "task reference count underflow");
+        // One release too many would free the task twice: stop here instead.
+        assert!(prev >= REF_ONE, "task reference count underflow");
         prev & !FLAGS == REF_ONE
     }
 

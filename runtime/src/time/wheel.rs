@@ -460,6 +460,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "262 144 single-tick advances take minutes under Miri")]
     fn fires_each_tick_exactly() {
         let mut wheel = Wheel::new();
         for when in [1, 2, 63, 64, 65, 4095, 4096, 4097, 262_144] {
@@ -574,6 +575,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "40 000 random steps take minutes under Miri")]
     fn randomized_against_a_btreemap() {
         let mut rng = Rng(0x1234_5678_9abc_def1);
         let mut wheel = Wheel::new();
@@ -641,6 +643,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "a million timers take hours under Miri")]
     fn a_million_inserted_then_cancelled() {
         let mut rng = Rng(42);
         let mut wheel = Wheel::new();
@@ -662,6 +665,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "a million timers take hours under Miri")]
     fn a_million_fired() {
         let mut rng = Rng(7);
         let mut wheel = Wheel::new();
