@@ -131,3 +131,37 @@ impl fmt::Debug for AtomicWaker {
         f.debug_struct("AtomicWaker").finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    use super::AtomicWaker;
+
+    #[derive(Default)]
+    struct Counter(AtomicUsize);
+
+    impl Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    #[test]
+    fn one_wake_per_registration_and_the_latest_waker_wins() {
+        let slot = AtomicWaker::new();
+        slot.wake(); // nothing registered: nothing happens
+        let (old, new) = (Arc::new(Counter::default()), Arc::new(Counter::default()));
+        slot.register(&Waker::from(old.clone()));
+        slot.register(&Waker::from(new.clone()));
+        slot.wake();
+        slot.wake(); // taken by the first wake
+        assert_eq!((old.0.load(SeqCst), new.0.load(SeqCst)), (0, 1));
+        slot.register(&Waker::from(new.clone()));
+        assert!(slot.take().is_some(), "a forgotten waker is never woken");
+        slot.wake();
+        assert_eq!(new.0.load(SeqCst), 1);
+    }
+}

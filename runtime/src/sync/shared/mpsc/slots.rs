@@ -236,3 +236,47 @@ impl Drop for WaitForSlot<'_> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::future::Future;
+    use std::pin::{pin, Pin};
+    use std::task::{Context, Poll, Waker};
+
+    use super::{Closed, Slots, TryAcquireError};
+
+    /// Whether the slot was taken.
+    fn poll(future: Pin<&mut impl Future<Output = Result<(), Closed>>>) -> bool {
+        let mut cx = Context::from_waker(Waker::noop());
+        matches!(future.poll(&mut cx), Poll::Ready(Ok(())))
+    }
+
+    #[test]
+    fn a_freed_slot_goes_to_the_waiting_sender_not_to_a_newcomer() {
+        let slots = Slots::new(1);
+        slots.try_acquire().unwrap();
+        let mut waiting = pin!(slots.acquire());
+        assert!(!poll(waiting.as_mut()));
+        slots.release();
+        assert_eq!(slots.try_acquire(), Err(TryAcquireError::NoPermits));
+        assert!(poll(waiting.as_mut()), "the waiter was handed the slot");
+        slots.release();
+        assert_eq!(slots.available(), 1);
+    }
+
+    #[test]
+    fn a_dropped_waiter_passes_its_slot_on() {
+        let slots = Slots::new(1);
+        slots.try_acquire().unwrap();
+        let mut first = Box::pin(slots.acquire());
+        let mut second = pin!(slots.acquire());
+        assert!(!poll(first.as_mut()) && !poll(second.as_mut()));
+        slots.release(); // handed to `first`...
+        drop(first); // ...which gives up: `second` gets it
+        assert!(poll(second.as_mut()));
+        slots.release();
+        assert_eq!(slots.available(), 1);
+        slots.close();
+        assert_eq!(slots.try_acquire(), Err(TryAcquireError::Closed));
+    }
+}
