@@ -1,22 +1,19 @@
 //! `sync::shared` on one runtime and on plain threads: the same behaviour as the local
 //! primitives (order, fairness, lagging, permits, values that hold their own channel), no waker
-//! left behind by a dropped future, cancel-safety under 10k rounds of random drops, and the
-//! blocking methods. Two runtimes on two threads are in `sync_shared_threads.rs`.
-
-mod sync_common;
+//! left behind by a dropped future, and the blocking methods. Two runtimes on two threads are in
+//! `sync_shared_threads.rs`, the cancel-safety stress in `sync_shared_stress.rs`.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::SeqCst};
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use runtime::sync::shared::{broadcast, mpsc, oneshot, Notified, Notify};
 use runtime::task::yield_now;
 use runtime::time::timeout;
-use sync_common::{join_all, maybe_cancel, poll_once, spawn_each, stress, XorShift};
 
 const LONG: Duration = Duration::from_secs(10);
 
@@ -32,6 +29,11 @@ fn every_handle_is_send_and_sync() {
     check::<broadcast::Receiver<u8>>();
     check::<Notify>();
     check::<Notified<'static>>();
+}
+
+/// Polls `future` once, with a waker that does nothing.
+fn poll_now<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
 }
 
 /// A waker that counts its wake-ups.
@@ -195,14 +197,14 @@ async fn notify_one_before_waiting_leaves_one_permit() {
     notify.notify_one();
     notify.notify_one(); // permits do not add up
     notify.notified().await;
-    assert!(poll_once(pin!(notify.notified())).await.is_pending());
+    assert!(poll_now(pin!(notify.notified())).is_pending());
 }
 
 #[runtime::test]
 async fn a_notification_given_to_a_dropped_waiter_goes_to_the_next() {
     let notify = Arc::new(Notify::new());
     let mut first = Box::pin(notify.notified());
-    assert!(poll_once(first.as_mut()).await.is_pending());
+    assert!(poll_now(first.as_mut()).is_pending());
     let second = {
         let notify = notify.clone();
         runtime::spawn(async move { notify.notified().await })
@@ -254,210 +256,4 @@ fn plain_threads_talk_through_the_blocking_methods() {
     assert_eq!(done_rx.blocking_recv(), Ok(VALUES));
     news_tx.send("done").unwrap();
     assert_eq!(consumer.join().unwrap(), Ok("done"));
-}
-
-/// Marks the end of a stress round's values.
-const END: u32 = u32::MAX;
-
-/// Receives with random cancellations until [`END`]; returns the values seen before it.
-async fn receive_until_end(rx: &mut mpsc::Receiver<u32>, rng: &mut XorShift) -> Vec<u32> {
-    let mut got = Vec::new();
-    loop {
-        match maybe_cancel(rx.recv(), rng).await {
-            Some(Some(END)) => return got,
-            Some(Some(value)) => got.push(value),
-            Some(None) => panic!("closed before the end marker"),
-            None => {}
-        }
-    }
-}
-
-/// Checks that `got` holds each sender's values (sender `s` sends `s * 100 + i`) in order.
-fn assert_in_order_per_sender(got: &[u32], sent: usize) {
-    assert_eq!(got.len(), sent, "values lost or duplicated");
-    for s in 0..3 {
-        let from_s: Vec<u32> = got.iter().copied().filter(|v| v / 100 == s).collect();
-        assert!(
-            from_s.windows(2).all(|w| w[0] < w[1]),
-            "out of order: {from_s:?}"
-        );
-    }
-}
-
-#[runtime::test]
-async fn mpsc_bounded_cancel_stress_loses_no_slot_and_no_value() {
-    const CAPACITY: usize = 2;
-    stress(0x5a3e_0001, |mut rng| async move {
-        let (tx, mut rx) = mpsc::channel(CAPACITY);
-        let senders = spawn_each(0..3u32, &mut rng, |_, s, mut rng| {
-            let tx = tx.clone();
-            async move {
-                let mut sent = 0;
-                for i in 0..4 {
-                    if let Some(result) = maybe_cancel(tx.send(s * 100 + i), &mut rng).await {
-                        result.unwrap();
-                        sent += 1;
-                    }
-                }
-                sent
-            }
-        });
-        let mut receiver_rng = rng.fork();
-        let receiver =
-            runtime::spawn(
-                async move { (receive_until_end(&mut rx, &mut receiver_rng).await, rx) },
-            );
-        let sent = join_all(senders).await.into_iter().sum();
-        tx.send(END).await.unwrap();
-        let (got, _rx) = receiver.await.unwrap();
-        assert_in_order_per_sender(&got, sent);
-        assert_eq!(tx.capacity(), CAPACITY, "a slot was lost");
-    })
-    .await;
-}
-
-#[runtime::test]
-async fn mpsc_unbounded_cancel_stress_loses_no_value() {
-    stress(0x5a3e_0002, |mut rng| async move {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let mut receiver_rng = rng.fork();
-        let receiver =
-            runtime::spawn(async move { receive_until_end(&mut rx, &mut receiver_rng).await });
-        for i in 0..6 {
-            tx.send((i % 3) * 100 + i).unwrap();
-            rng.yield_some().await;
-        }
-        tx.send(END).unwrap();
-        assert_in_order_per_sender(&receiver.await.unwrap(), 6);
-    })
-    .await;
-}
-
-#[runtime::test]
-async fn notify_one_cancel_stress_loses_no_notification() {
-    const NOTIFICATIONS: u32 = 4;
-    stress(0x5a3e_0003, |mut rng| async move {
-        let notify = Arc::new(Notify::new());
-        let received = Arc::new(AtomicU32::new(0));
-        let done = Arc::new(AtomicU32::new(0));
-        let waiters = spawn_each(0..3, &mut rng, |_, _, mut rng| {
-            let (notify, received, done) = (notify.clone(), received.clone(), done.clone());
-            async move {
-                while done.load(SeqCst) == 0 {
-                    let woken = maybe_cancel(notify.notified(), &mut rng).await.is_some();
-                    if woken && done.load(SeqCst) == 0 {
-                        received.fetch_add(1, SeqCst);
-                    }
-                }
-            }
-        });
-        // One notification at a time, each sent once the previous one arrived: a lost one
-        // stops the round, a duplicate shows in the count.
-        for sent in 1..=NOTIFICATIONS {
-            rng.yield_some().await;
-            notify.notify_one();
-            while received.load(SeqCst) < sent {
-                yield_now().await;
-            }
-        }
-        done.store(1, SeqCst);
-        notify.notify_waiters();
-        join_all(waiters).await;
-        assert_eq!(received.load(SeqCst), NOTIFICATIONS);
-        assert!(poll_once(pin!(notify.notified())).await.is_pending());
-    })
-    .await;
-}
-
-#[runtime::test]
-async fn notify_waiters_cancel_stress_wakes_every_waiter() {
-    stress(0x5a3e_0004, |mut rng| async move {
-        let notify = Arc::new(Notify::new());
-        let started = Arc::new(AtomicU32::new(0));
-        let waiters = spawn_each(0..3, &mut rng, |_, _, mut rng| {
-            let (notify, started) = (notify.clone(), started.clone());
-            async move {
-                // Created before `notify_waiters`, so it must complete if it is kept.
-                let notified = notify.notified();
-                started.fetch_add(1, SeqCst);
-                maybe_cancel(notified, &mut rng).await;
-            }
-        });
-        while started.load(SeqCst) < 3 {
-            yield_now().await;
-        }
-        rng.yield_some().await;
-        notify.notify_waiters();
-        join_all(waiters).await;
-        assert!(poll_once(pin!(notify.notified())).await.is_pending());
-    })
-    .await;
-}
-
-#[runtime::test]
-async fn broadcast_cancel_stress_loses_nothing_unaccounted() {
-    const VALUES: u32 = 6;
-    stress(0x5a3e_0005, |mut rng| async move {
-        let (tx, rx) = broadcast::channel(2);
-        let progress = Arc::new([AtomicU32::new(0), AtomicU32::new(0)]);
-        let receivers = spawn_each([rx, tx.subscribe()], &mut rng, |me, mut rx, mut rng| {
-            let progress = progress.clone();
-            async move {
-                let (mut got, mut missed) = (Vec::new(), 0);
-                while got.len() as u32 + missed < VALUES {
-                    match maybe_cancel(rx.recv(), &mut rng).await {
-                        Some(Ok(value)) => got.push(value),
-                        Some(Err(broadcast::RecvError::Lagged(n))) => missed += n as u32,
-                        Some(Err(broadcast::RecvError::Closed)) => panic!("closed early"),
-                        None => {}
-                    }
-                    progress[me].store(got.len() as u32 + missed, SeqCst);
-                }
-                got
-            }
-        });
-        for sent in 1..=VALUES {
-            tx.send(sent - 1).unwrap();
-            // Sometimes let the receivers fall behind (and lag), sometimes wait for them.
-            if rng.below(2) == 0 || sent == VALUES {
-                while progress.iter().any(|p| p.load(SeqCst) < sent) {
-                    yield_now().await;
-                }
-            }
-        }
-        for got in join_all(receivers).await {
-            assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
-            assert_eq!(got.last(), Some(&(VALUES - 1)), "{got:?}");
-        }
-    })
-    .await;
-}
-
-/// Counts its drops.
-struct CountsDrops(Arc<AtomicU32>);
-
-impl Drop for CountsDrops {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-#[runtime::test]
-async fn oneshot_cancel_stress_drops_the_value_exactly_once() {
-    stress(0x5a3e_0006, |mut rng| async move {
-        let drops = Arc::new(AtomicU32::new(0));
-        let (tx, rx) = oneshot::channel();
-        let mut receiver_rng = rng.fork();
-        let receiver = runtime::spawn(async move {
-            // Dropping the receiver is how a oneshot receive is cancelled.
-            maybe_cancel(rx, &mut receiver_rng).await.map(|r| r.is_ok())
-        });
-        rng.yield_some().await;
-        let sent = tx.send(CountsDrops(drops.clone())).is_ok();
-        if let Some(received) = receiver.await.unwrap() {
-            assert_eq!(received, sent);
-        }
-        assert_eq!(drops.load(SeqCst), 1);
-    })
-    .await;
 }

@@ -1,14 +1,12 @@
 //! `sync::shared` between two runtimes on two threads: wake storms deliver every message once and
 //! in order per producer, ping-pong, a receiver asleep in its driver is woken by another thread,
-//! broadcast receivers lag across threads, `Notify` across threads, and cancel-safety stress
-//! with the other side of every round on another thread.
-
-mod sync_common;
+//! broadcast receivers lag across threads, `Notify` across threads. (The cancel-safety stress,
+//! with half of every round on another thread, is in `sync_shared_stress.rs`.)
 
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -16,9 +14,13 @@ use runtime::sync::shared::{broadcast, mpsc, oneshot, Notify};
 use runtime::task::yield_now;
 use runtime::time::timeout;
 use runtime::Runtime;
-use sync_common::{join_all, maybe_cancel, poll_once, spawn_each, stress, XorShift};
 
 const LONG: Duration = Duration::from_secs(30);
+
+/// Polls `future` once, with a waker that does nothing.
+fn poll_now<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
+}
 
 /// A runtime of the caller's backend, running `body` on a thread of its own.
 struct OtherThread<T> {
@@ -83,7 +85,9 @@ where
                         })
                     })
                     .collect();
-                join_all(tasks).await;
+                for task in tasks {
+                    task.await.unwrap();
+                }
             })
         })
         .collect()
@@ -300,7 +304,7 @@ async fn notify_one_ping_pong_across_threads() {
     timeout(LONG, rally).await.expect("a notification was lost");
     ponger.join().await;
     assert!(
-        poll_once(pin!(ping.notified())).await.is_pending(),
+        poll_now(pin!(ping.notified())).is_pending(),
         "a permit was left"
     );
 }
@@ -326,7 +330,9 @@ async fn notify_waiters_wakes_waiters_on_two_other_threads() {
                         notified.await;
                     })
                 });
-                join_all(tasks.collect()).await;
+                for task in tasks.collect::<Vec<_>>() {
+                    task.await.unwrap();
+                }
             })
         })
         .collect();
@@ -339,148 +345,7 @@ async fn notify_waiters_wakes_waiters_on_two_other_threads() {
         waiters.join().await;
     }
     assert!(
-        poll_once(pin!(notify.notified())).await.is_pending(),
+        poll_now(pin!(notify.notified())).is_pending(),
         "a permit was stored"
     );
-}
-
-/// A round's other half, run on the helper thread's runtime.
-type Job = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()>>> + Send>;
-
-/// A runtime on another thread that spawns every job it is sent as a task.
-fn helper_thread() -> (mpsc::UnboundedSender<Job>, OtherThread<()>) {
-    let (jobs, mut incoming) = mpsc::unbounded_channel::<Job>();
-    let helper = on_another_thread(move || async move {
-        while let Some(job) = incoming.recv().await {
-            runtime::spawn(job());
-        }
-    });
-    (jobs, helper)
-}
-
-/// Marks the end of a round's values.
-const END: u32 = u32::MAX;
-
-#[runtime::test]
-async fn cross_thread_mpsc_cancel_stress_loses_no_slot_and_no_value() {
-    const CAPACITY: usize = 2;
-    let (jobs, helper) = helper_thread();
-    stress(0x7c2e_0001, |mut rng| {
-        let jobs = jobs.clone();
-        async move {
-            let (tx, mut rx) = mpsc::channel(CAPACITY);
-            let (sent_tx, sent_rx) = oneshot::channel();
-            let mut sender_rng = rng.fork();
-            // Three senders on the other thread, each giving up some of its sends.
-            let senders: Job = Box::new(move || {
-                Box::pin(async move {
-                    let counts = spawn_each(0..3u32, &mut sender_rng, |_, s, mut rng| {
-                        let tx = tx.clone();
-                        async move {
-                            let mut sent = Vec::new();
-                            for i in 0..4 {
-                                let value = s * 100 + i;
-                                if let Some(result) = maybe_cancel(tx.send(value), &mut rng).await {
-                                    result.unwrap();
-                                    sent.push(value);
-                                }
-                            }
-                            sent
-                        }
-                    });
-                    let sent: Vec<u32> = join_all(counts).await.concat();
-                    tx.send(END).await.unwrap();
-                    sent_tx.send((sent, tx)).expect("the round is waiting");
-                })
-            });
-            jobs.send(senders).expect("the helper runs");
-            let got = receive_until_end(&mut rx, &mut rng).await;
-            let (mut sent, tx) = sent_rx.await.expect("the senders finished");
-            let mut sorted = got.clone();
-            sorted.sort_unstable();
-            sent.sort_unstable();
-            assert_eq!(sorted, sent, "values lost or duplicated");
-            for s in 0..3 {
-                let from_s: Vec<u32> = got.iter().copied().filter(|v| v / 100 == s).collect();
-                assert!(
-                    from_s.windows(2).all(|w| w[0] < w[1]),
-                    "out of order: {from_s:?}"
-                );
-            }
-            assert_eq!(tx.capacity(), CAPACITY, "a slot was lost");
-        }
-    })
-    .await;
-    drop(jobs);
-    helper.join().await;
-}
-
-/// Receives with random cancellations until [`END`]; returns the values seen before it.
-async fn receive_until_end(rx: &mut mpsc::Receiver<u32>, rng: &mut XorShift) -> Vec<u32> {
-    let mut got = Vec::new();
-    loop {
-        match maybe_cancel(rx.recv(), rng).await {
-            Some(Some(END)) => return got,
-            Some(Some(value)) => got.push(value),
-            Some(None) => panic!("closed before the end marker"),
-            None => {}
-        }
-    }
-}
-
-#[runtime::test]
-async fn cross_thread_notify_cancel_stress_loses_no_notification() {
-    const NOTIFICATIONS: u32 = 4;
-    let (jobs, helper) = helper_thread();
-    stress(0x7c2e_0002, |mut rng| {
-        let jobs = jobs.clone();
-        async move {
-            let notify = Arc::new(Notify::new());
-            let received = Arc::new(AtomicU32::new(0));
-            let done = Arc::new(AtomicBool::new(false));
-            let (finished_tx, finished) = oneshot::channel();
-            let mut waiter_rng = rng.fork();
-            // Three waiters on the other thread, each giving up some of its waits.
-            let waiters: Job = {
-                let (notify, received, done) = (notify.clone(), received.clone(), done.clone());
-                Box::new(move || {
-                    Box::pin(async move {
-                        let waiters = spawn_each(0..3, &mut waiter_rng, |_, _, mut rng| {
-                            let (notify, received, done) =
-                                (notify.clone(), received.clone(), done.clone());
-                            async move {
-                                while !done.load(SeqCst) {
-                                    let notified = notify.notified();
-                                    let woken = maybe_cancel(notified, &mut rng).await.is_some();
-                                    if woken && !done.load(SeqCst) {
-                                        received.fetch_add(1, SeqCst);
-                                    }
-                                }
-                            }
-                        });
-                        join_all(waiters).await;
-                        finished_tx.send(()).ok();
-                    })
-                })
-            };
-            jobs.send(waiters).expect("the helper runs");
-            // One notification at a time, each once the previous one arrived: a lost one stops
-            // the round, a duplicate shows in the count.
-            for sent in 1..=NOTIFICATIONS {
-                rng.yield_some().await;
-                notify.notify_one();
-                while received.load(SeqCst) < sent {
-                    yield_now().await;
-                }
-            }
-            done.store(true, SeqCst);
-            notify.notify_waiters();
-            finished.await.expect("the waiters finished");
-            assert_eq!(received.load(SeqCst), NOTIFICATIONS);
-            assert!(poll_once(pin!(notify.notified())).await.is_pending());
-        }
-    })
-    .await;
-    drop(jobs);
-    helper.join().await;
 }
