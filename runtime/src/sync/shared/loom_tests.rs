@@ -121,6 +121,20 @@ fn loom_close_wakes_a_waiting_sender() {
     });
 }
 
+/// A send racing `close` either fails or is received: a value counted before the close is
+/// waited for, even when its sender has not pushed it yet.
+#[test]
+fn loom_a_send_racing_close_is_received_or_refused() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sender = thread::spawn(move || tx.send(1).is_ok());
+        rx.close();
+        let received = block_on(rx.recv());
+        assert_eq!(block_on(rx.recv()), None);
+        assert_eq!(received.is_some(), sender.join().unwrap());
+    });
+}
+
 /// A oneshot receiver waiting while the value is sent on another thread gets it; a value sent
 /// while the receiver is dropped comes back or is dropped, never both.
 #[test]

@@ -39,13 +39,15 @@
 //!
 //! Use the local ones whenever both ends live on one runtime: that is the common case in a
 //! thread-per-core program, where each worker's tasks talk among themselves. A local send is a
-//! `RefCell` borrow and a `VecDeque` push; waking the receiver puts it on the run queue of the
-//! thread already running.
+//! `RefCell` borrow and a `VecDeque` push (and a permit taken from a plain counter, for a bounded
+//! channel); waking the receiver puts it on the run queue of the thread already running.
 //!
-//! Use these when the ends are on different threads. Each send then pays for atomic
-//! read-modify-writes (a few per message: counting the value, pushing it onto a lock-free queue,
-//! claiming the receiver's waker), each costing tens of cycles, and more when the cache line
-//! holding the channel last lived on another core, which is the normal case here. A receiver
+//! Use these when the ends are on different threads. Each message then pays for atomic
+//! read-modify-writes (about six: counting the value in and out, pushing it onto and popping it
+//! off a lock-free queue, claiming the receiver's waker), each costing tens of cycles, and more
+//! when the cache line holding the channel last lived on another core, which is the normal case
+//! here. Even on one thread, a send and a receive cost about ten times what they cost on the
+//! local channel (tens of nanoseconds against a few). A receiver
 //! woken from another thread is pushed onto its runtime's remote queue, and, if that runtime is
 //! parked, the runtime's driver is woken with an eventfd write: a syscall on the sender's side
 //! and a wake-up on the receiver's. Batches amortise it: a burst of sends to a busy receiver

@@ -102,13 +102,16 @@ impl<T> Chan<T> {
     }
 
     /// The next value; `None` once every value sent was received and nothing more can come.
-    pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    /// Sets `left_waker` when it registered the receiver's waker (whatever it returns): a `recv`
+    /// that stops waiting must then forget it.
+    pub(super) fn poll_recv(&self, cx: &mut Context<'_>, left_waker: &mut bool) -> Poll<Option<T>> {
         match self.try_recv() {
             Ok(value) => return Poll::Ready(Some(value)),
             Err(TryRecvError::Disconnected) => return Poll::Ready(None),
             Err(TryRecvError::Empty) => {}
         }
         self.receiver.register(cx.waker());
+        *left_waker = true;
         // Look again: a value pushed before the waker was in place would not wake us.
         match self.try_recv() {
             Ok(value) => Poll::Ready(Some(value)),
@@ -147,10 +150,12 @@ impl<T> Chan<T> {
         }
     }
 
-    /// The receiver is gone: closes the channel and drops the values queued (a value sent right
-    /// now by a sender that counted it before the close is dropped with the channel).
+    /// The receiver is gone: closes the channel, forgets its waker, and drops the values queued
+    /// (a value sent right now by a sender that counted it before the close is dropped with the
+    /// channel).
     pub(super) fn close_and_drain(&self) {
         self.close();
+        self.forget_receiver_waker();
         while let Some(value) = self.queue.pop() {
             self.state.fetch_sub(ONE, AcqRel);
             drop(value);

@@ -37,15 +37,24 @@ impl<T> Receiver<T> {
     /// Cancel-safe: when the future is dropped before it completes, no value was taken, and no
     /// waker is left behind.
     pub async fn recv(&mut self) -> Option<T> {
-        // Whether it completes or is dropped, the waker it left must not be woken later.
-        struct ForgetWaker<'a, T>(&'a Chan<T>);
+        // Whether it completes or is dropped, a waker it left must not be woken later. (One that
+        // takes a value at once left none: it saves the two atomic operations of forgetting.)
+        struct ForgetWaker<'a, T> {
+            chan: &'a Chan<T>,
+            left_waker: bool,
+        }
         impl<T> Drop for ForgetWaker<'_, T> {
             fn drop(&mut self) {
-                self.0.forget_receiver_waker();
+                if self.left_waker {
+                    self.chan.forget_receiver_waker();
+                }
             }
         }
-        let _forget = ForgetWaker(&self.chan);
-        poll_fn(|cx| self.chan.poll_recv(cx)).await
+        let mut forget = ForgetWaker {
+            chan: &self.chan,
+            left_waker: false,
+        };
+        poll_fn(|cx| forget.chan.poll_recv(cx, &mut forget.left_waker)).await
     }
 
     /// Receives on a thread that runs no runtime, sleeping until a value comes (or the channel
@@ -69,7 +78,7 @@ impl<T> Receiver<T> {
 
     /// Polls for the next value, as `recv` does.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
+        self.chan.poll_recv(cx, &mut false)
     }
 
     /// A value if one is queued, without waiting.
