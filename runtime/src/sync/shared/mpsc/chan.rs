@@ -105,21 +105,23 @@ impl<T> Chan<T> {
     /// Sets `left_waker` when it registered the receiver's waker (whatever it returns): a `recv`
     /// that stops waiting must then forget it.
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>, left_waker: &mut bool) -> Poll<Option<T>> {
-        match self.try_recv() {
-            Ok(value) => return Poll::Ready(Some(value)),
-            Err(TryRecvError::Disconnected) => return Poll::Ready(None),
-            Err(TryRecvError::Empty) => {}
-        }
-        self.receiver.register(cx.waker());
-        *left_waker = true;
-        // Look again: a value pushed before the waker was in place would not wake us.
-        match self.try_recv() {
+        let outcome = match self.try_recv() {
+            Err(TryRecvError::Empty) => {
+                self.receiver.register(cx.waker());
+                *left_waker = true;
+                // Look again: a value pushed before the waker was in place would not wake us.
+                self.try_recv()
+            }
+            outcome => outcome,
+        };
+        match outcome {
             Ok(value) => Poll::Ready(Some(value)),
             Err(TryRecvError::Disconnected) => Poll::Ready(None),
             Err(TryRecvError::Empty) => Poll::Pending,
         }
     }
 
+    /// The next value if one is queued.
     pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
         if let Some(value) = self.queue.pop() {
             self.state.fetch_sub(ONE, AcqRel);
@@ -137,7 +139,8 @@ impl<T> Chan<T> {
         }
     }
 
-    /// A `recv` was dropped: its waker must not be woken any more.
+    /// A `recv` stopped waiting (it completed, or was dropped): the waker it left must not be
+    /// woken any more.
     pub(super) fn forget_receiver_waker(&self) {
         drop(self.receiver.take());
     }
