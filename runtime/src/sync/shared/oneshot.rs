@@ -47,11 +47,9 @@ struct Inner<T> {
     receiver: AtomicWaker,
 }
 
-// SAFETY: the value moves from the sender's thread to the receiver's (hence `T: Send`), and the
-// field's invariant gives the cell one user at a time: the sender's write is published by its
-// `fetch_or(VALUE_SENT)` (release), which the receiver reads with acquire before touching it; a
-// sender taking its value back read `RECEIVER_GONE` with acquire, set by a receiver that never
-// touches the cell afterwards.
+// SAFETY: the value moves between threads (hence `T: Send`); the field's invariant gives the
+// cell one user at a time, each hand-over a release `fetch_or`, read with acquire, of the flag
+// that says whose turn it is: `VALUE_SENT` to the receiver, `RECEIVER_GONE` back to the sender.
 unsafe impl<T: Send> Sync for Inner<T> {}
 
 /// Sends the one value, from any thread.
