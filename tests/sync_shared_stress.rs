@@ -58,14 +58,30 @@ where
     R: Fn(XorShift, Side) -> Fut,
     Fut: Future<Output = ()> + 'static,
 {
-    if !other_thread {
-        // This half is a task too, scheduled like the other one.
-        let round = |rng| runtime::spawn(round(rng, Side::Here));
-        return stress(seed, |rng| async { round(rng).await.unwrap() }).await;
+    let helper = other_thread.then(start_helper_thread);
+    let side = match &helper {
+        Some((jobs, _)) => Side::OtherThread(jobs.clone()),
+        None => Side::Here,
+    };
+    stress(seed, |rng| {
+        // This half runs as a task too, scheduled like the other one.
+        let half = runtime::spawn(round(rng, side.clone()));
+        async { half.await.expect("the round panicked") }
+    })
+    .await;
+    drop(side);
+    if let Some((jobs, thread)) = helper {
+        drop(jobs);
+        thread.join().expect("the helper thread panicked");
     }
+}
+
+/// A runtime of this test's backend on another thread, spawning every job it is sent as a task
+/// until the sender is dropped.
+fn start_helper_thread() -> (mpsc::UnboundedSender<Job>, thread::JoinHandle<()>) {
     let backend = runtime::backend();
     let (jobs, mut incoming) = mpsc::unbounded_channel::<Job>();
-    let helper = thread::spawn(move || {
+    let thread = thread::spawn(move || {
         let rt = Runtime::builder()
             .backend(backend)
             .build()
@@ -76,10 +92,7 @@ where
             }
         });
     });
-    let side = Side::OtherThread(jobs);
-    stress(seed, |rng| round(rng, side.clone())).await;
-    drop(side);
-    helper.join().expect("the helper thread panicked");
+    (jobs, thread)
 }
 
 /// Marks the end of a round's values.
