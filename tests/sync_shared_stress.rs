@@ -49,6 +49,23 @@ impl Side {
         }
         output
     }
+
+    /// Starts one task per item on this side, each with its index, the item and a random
+    /// sequence of its own; their outputs, in order, come through the receiver.
+    fn start_each<I, F, Fut>(
+        &self,
+        items: I,
+        mut rng: XorShift,
+        task: F,
+    ) -> oneshot::Receiver<Vec<Fut::Output>>
+    where
+        I: IntoIterator + Send + 'static,
+        F: Fn(usize, I::Item, XorShift) -> Fut + Send + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        self.start(move || async move { join_all(spawn_each(items, &mut rng, task)).await })
+    }
 }
 
 /// Runs `round` [`sync_common::ROUNDS`] times, each under a timeout, with its other half on this
@@ -133,9 +150,12 @@ fn assert_all_in_order_per_sender(got: &[u32], mut sent: Vec<u32>) {
 async fn mpsc_bounded_round(mut rng: XorShift, side: Side) {
     const CAPACITY: usize = 2;
     let (tx, mut rx) = mpsc::channel(CAPACITY);
-    let mut senders_rng = rng.fork();
-    let senders = side.start(move || async move {
-        let senders = spawn_each(0..3u32, &mut senders_rng, |_, s, mut rng| {
+    let mut receiver_rng = rng.fork();
+    let receiver =
+        runtime::spawn(async move { receive_until_end(&mut rx, &mut receiver_rng).await });
+    let senders = side.start_each(0..3u32, rng.fork(), {
+        let tx = tx.clone();
+        move |_, s, mut rng| {
             let tx = tx.clone();
             async move {
                 let mut sent = Vec::new();
@@ -148,14 +168,11 @@ async fn mpsc_bounded_round(mut rng: XorShift, side: Side) {
                 }
                 sent
             }
-        });
-        let sent = join_all(senders).await.concat();
-        tx.send(END).await.unwrap();
-        (sent, tx)
+        }
     });
-    let got = receive_until_end(&mut rx, &mut rng).await;
-    let (sent, tx) = senders.await.expect("the senders panicked");
-    assert_all_in_order_per_sender(&got, sent);
+    let sent = senders.await.expect("the senders panicked").concat();
+    tx.send(END).await.unwrap();
+    assert_all_in_order_per_sender(&receiver.await.unwrap(), sent);
     assert_eq!(tx.capacity(), CAPACITY, "a slot was lost");
 }
 
@@ -212,24 +229,20 @@ async fn notify_one_round(mut rng: XorShift, side: Side) {
     let notify = Arc::new(Notify::new());
     let received = Arc::new(AtomicU32::new(0));
     let done = Arc::new(AtomicBool::new(false));
-    let mut waiters_rng = rng.fork();
-    let waiters = {
+    let waiters = side.start_each(0..3, rng.fork(), {
         let (notify, received, done) = (notify.clone(), received.clone(), done.clone());
-        side.start(move || async move {
-            let waiters = spawn_each(0..3, &mut waiters_rng, |_, _, mut rng| {
-                let (notify, received, done) = (notify.clone(), received.clone(), done.clone());
-                async move {
-                    while !done.load(SeqCst) {
-                        let woken = maybe_cancel(notify.notified(), &mut rng).await.is_some();
-                        if woken && !done.load(SeqCst) {
-                            received.fetch_add(1, SeqCst);
-                        }
+        move |_, _, mut rng| {
+            let (notify, received, done) = (notify.clone(), received.clone(), done.clone());
+            async move {
+                while !done.load(SeqCst) {
+                    let woken = maybe_cancel(notify.notified(), &mut rng).await.is_some();
+                    if woken && !done.load(SeqCst) {
+                        received.fetch_add(1, SeqCst);
                     }
                 }
-            });
-            join_all(waiters).await;
-        })
-    };
+            }
+        }
+    });
     for sent in 1..=NOTIFICATIONS {
         rng.yield_some().await;
         notify.notify_one();
@@ -259,21 +272,18 @@ async fn notify_one_cancel_stress_across_threads() {
 async fn notify_waiters_round(mut rng: XorShift, side: Side) {
     let notify = Arc::new(Notify::new());
     let created = Arc::new(AtomicU32::new(0));
-    let mut waiters_rng = rng.fork();
-    let waiters = {
+    let waiters = side.start_each(0..3, rng.fork(), {
         let (notify, created) = (notify.clone(), created.clone());
-        side.start(move || async move {
-            let waiters = spawn_each(0..3, &mut waiters_rng, |_, _, mut rng| {
-                let (notify, created) = (notify.clone(), created.clone());
-                async move {
-                    let notified = notify.notified();
-                    created.fetch_add(1, SeqCst);
-                    maybe_cancel(notified, &mut rng).await;
-                }
-            });
-            join_all(waiters).await;
-        })
-    };
+        move |_, _, mut rng| {
+            let (notify, created) = (notify.clone(), created.clone());
+            async move {
+                // Created before `notify_waiters`, so it must complete if it is kept.
+                let notified = notify.notified();
+                created.fetch_add(1, SeqCst);
+                maybe_cancel(notified, &mut rng).await;
+            }
+        }
+    });
     while created.load(SeqCst) < 3 {
         yield_now().await;
     }
@@ -300,29 +310,25 @@ async fn broadcast_round(mut rng: XorShift, side: Side) {
     const VALUES: u32 = 6;
     let (tx, rx) = broadcast::channel(2);
     let progress = Arc::new([AtomicU32::new(0), AtomicU32::new(0)]);
-    let mut receivers_rng = rng.fork();
-    let receivers = {
-        let (receivers, progress) = ([rx, tx.subscribe()], progress.clone());
-        side.start(move || async move {
-            let receivers = spawn_each(receivers, &mut receivers_rng, |me, mut rx, mut rng| {
-                let progress = progress.clone();
-                async move {
-                    let (mut got, mut missed) = (Vec::new(), 0);
-                    while got.len() as u32 + missed < VALUES {
-                        match maybe_cancel(rx.recv(), &mut rng).await {
-                            Some(Ok(value)) => got.push(value),
-                            Some(Err(broadcast::RecvError::Lagged(n))) => missed += n as u32,
-                            Some(Err(broadcast::RecvError::Closed)) => panic!("closed early"),
-                            None => {}
-                        }
-                        progress[me].store(got.len() as u32 + missed, SeqCst);
+    let receivers = side.start_each([rx, tx.subscribe()], rng.fork(), {
+        let progress = progress.clone();
+        move |me, mut rx, mut rng| {
+            let progress = progress.clone();
+            async move {
+                let (mut got, mut missed) = (Vec::new(), 0);
+                while got.len() as u32 + missed < VALUES {
+                    match maybe_cancel(rx.recv(), &mut rng).await {
+                        Some(Ok(value)) => got.push(value),
+                        Some(Err(broadcast::RecvError::Lagged(n))) => missed += n as u32,
+                        Some(Err(broadcast::RecvError::Closed)) => panic!("closed early"),
+                        None => {}
                     }
-                    got
+                    progress[me].store(got.len() as u32 + missed, SeqCst);
                 }
-            });
-            join_all(receivers).await
-        })
-    };
+                got
+            }
+        }
+    });
     for sent in 1..=VALUES {
         tx.send(sent - 1).unwrap();
         // Sometimes let the receivers fall behind (and lag), sometimes wait for them.
