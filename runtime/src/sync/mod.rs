@@ -30,6 +30,7 @@ mod notify;
 pub mod oneshot;
 mod rwlock;
 mod semaphore;
+pub mod shared;
 mod waiters;
 pub mod watch;
 
