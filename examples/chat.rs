@@ -2,7 +2,7 @@
 //! address; joins and leaves are announced.
 //!
 //! ```text
-//! cargo run --release --example chat -- --addr 127.0.0.1:8081 [--slow-after-ms 5000]
+//! cargo run --release --example chat -- --addr 127.0.0.1:8081 [--slow-after-ms 5000] [--workers N]
 //! nc 127.0.0.1 8081      # in two or more terminals
 //! ```
 //!
@@ -21,7 +21,13 @@
 //! - one write of at most [`MAX_BATCH`] bytes to it has not finished after `--slow-after-ms`
 //!   (default 5 s): it is disconnected, and the others are told why.
 //!
-//! The first line printed is `listening on <addr>` (tests read it).
+//! **Several workers.** With `--workers N` each worker accepts on its own `SO_REUSEPORT` listener
+//! and keeps its own members; the room's channel is a `Send` broadcast
+//! (`runtime::sync::shared::broadcast`), so a line said on one worker reaches the members of every
+//! worker — each writer's wake-up crosses workers through the runtime's remote wakes.
+//!
+//! The first line printed is `listening on <addr>` (tests read it). Ctrl-C or `SIGTERM` stops it
+//! and prints its counters.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -30,14 +36,19 @@ use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::pin::pin;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use runtime::net::{TcpListener, TcpStream};
-use runtime::sync::broadcast::{self, RecvError, TryRecvError};
+use runtime::sync::shared::broadcast::{self, RecvError, TryRecvError};
 use runtime::sync::Notify;
 use runtime::task::yield_now;
 use runtime::time::timeout;
+
+#[path = "common/serve.rs"]
+mod serve;
 
 /// Lines the room keeps for members that have not written them out yet.
 const BACKLOG: usize = 1024;
@@ -61,10 +72,11 @@ struct Member {
     stop: Rc<Notify>,
 }
 
-/// Everyone in the room, by connection id, and the channel every line goes through.
+/// The room as one worker sees it: its own members, by connection id, and the channel every line
+/// of every worker goes through.
 struct Room {
     members: RefCell<HashMap<u64, Member>>,
-    lines: broadcast::Sender<Rc<Line>>,
+    lines: broadcast::Sender<Arc<Line>>,
     /// A write that takes longer than this means the client is too slow.
     slow_after: Duration,
 }
@@ -73,7 +85,7 @@ impl Room {
     /// Sends `text` to every member but `from`.
     fn say(&self, from: Option<u64>, text: String) {
         // An error only means that nobody is listening.
-        let _ = self.lines.send(Rc::new(Line { from, text }));
+        let _ = self.lines.send(Arc::new(Line { from, text }));
     }
 
     /// Takes a member out and stops its connection (its reader sees end of stream, its writer
@@ -91,6 +103,7 @@ impl Room {
 struct Args {
     addr: String,
     slow_after: Duration,
+    workers: usize,
 }
 
 fn parse_args() -> Args {
@@ -98,6 +111,7 @@ fn parse_args() -> Args {
     let mut parsed = Args {
         addr: "127.0.0.1:8081".to_string(),
         slow_after: Duration::from_secs(5),
+        workers: 1,
     };
     while let Some(arg) = args.next() {
         let mut value = || {
@@ -112,6 +126,11 @@ fn parse_args() -> Args {
                     .unwrap_or_else(|e| usage(&format!("{arg}: {e}")));
                 parsed.slow_after = Duration::from_millis(ms);
             }
+            "--workers" => {
+                parsed.workers = value()
+                    .parse()
+                    .unwrap_or_else(|e| usage(&format!("{arg}: {e}")));
+            }
             other => usage(&format!("unknown argument {other:?}")),
         }
     }
@@ -119,34 +138,58 @@ fn parse_args() -> Args {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("chat: {problem} (usage: chat [--addr HOST:PORT] [--slow-after-ms MS])");
+    eprintln!(
+        "chat: {problem} (usage: chat [--addr HOST:PORT] [--slow-after-ms MS] [--workers N])"
+    );
     std::process::exit(2);
 }
 
-#[runtime::main]
-async fn main() -> io::Result<()> {
+fn main() -> io::Result<()> {
     let args = parse_args();
-    let listener = TcpListener::bind(&args.addr)?;
-    println!("listening on {}", listener.local_addr()?);
-    io::stdout().flush()?;
-    let room = Rc::new(Room {
-        members: RefCell::default(),
+    let rt = serve::runtime(args.workers);
+    rt.block_on(async {
         // Members subscribe as they join; the first receiver is not needed.
-        lines: broadcast::channel(BACKLOG).0,
-        slow_after: args.slow_after,
-    });
-    let mut next_id = 0u64;
+        let lines = broadcast::channel(BACKLOG).0;
+        let slow_after = args.slow_after;
+        let addr = serve::listen_on_every_worker(&args.addr, move |listener| {
+            let room = Rc::new(Room {
+                members: RefCell::default(),
+                lines: lines.clone(),
+                slow_after,
+            });
+            accept_loop(listener, room)
+        })?;
+        println!("listening on {addr}");
+        io::stdout().flush()?;
+        serve::stop_signal().await?;
+        let workers = runtime::Handle::current().worker_stats().await;
+        let s: runtime::Stats = workers.iter().map(|w| w.stats).sum();
+        eprintln!(
+            "chat: stopping: {} workers, {} tasks spawned, {} syscalls",
+            workers.len(),
+            s.tasks_spawned,
+            s.syscalls()
+        );
+        Ok(())
+    })
+}
+
+/// Connection ids, unique across workers (a line carries its sender's id).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Accepts members into this worker's part of the room.
+async fn accept_loop(listener: TcpListener, room: Rc<Room>) {
     loop {
-        let (stream, addr) = match listener.accept().await {
-            Ok(conn) => conn,
+        match listener.accept().await {
+            Ok((stream, addr)) => {
+                let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                join(&room, id, Rc::new(stream), addr);
+            }
             Err(e) => {
                 eprintln!("chat: accept: {e}");
                 runtime::time::sleep(Duration::from_millis(10)).await;
-                continue;
             }
-        };
-        next_id += 1;
-        join(&room, next_id, Rc::new(stream), addr);
+        }
     }
 }
 
@@ -227,7 +270,7 @@ enum WriterEnd {
 /// in one write, until the member is stopped, the connection fails, or a write takes too long.
 async fn write_lines(
     me: u64,
-    mut lines: broadcast::Receiver<Rc<Line>>,
+    mut lines: broadcast::Receiver<Arc<Line>>,
     stream: &TcpStream,
     stop: &Notify,
     slow_after: Duration,

@@ -153,6 +153,33 @@ fn every_line_reaches_every_other_client() {
     }
 }
 
+/// With two workers the clients are spread over both by `SO_REUSEPORT` (eight of them: all on one
+/// worker with probability 2⁻⁷), and the room is still one room.
+#[test]
+fn the_room_spans_every_worker() {
+    for backend in backends() {
+        let server = Server::start(backend, &["--workers", "2"]);
+        let mut clients: Vec<Client> = Vec::new();
+        for _ in 0..8 {
+            let new = Client::connect(server.addr);
+            for old in &clients {
+                old.expect(&format!("* {} joined", new.addr));
+            }
+            clients.push(new);
+        }
+        for i in 0..clients.len() {
+            let text = format!("hello from {i}");
+            let sender = clients[i].addr;
+            clients[i].say(&text);
+            for (j, other) in clients.iter().enumerate() {
+                if j != i {
+                    other.expect(&format!("[{sender}] {text}"));
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn a_client_that_stops_reading_is_disconnected_and_the_room_goes_on() {
     for backend in backends() {

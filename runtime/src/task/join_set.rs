@@ -423,7 +423,10 @@ mod tests {
     /// Each finished task is put on the ready list once, and each join takes exactly one entry:
     /// `join_next` polls the handle of one finished task, never the whole set.
     #[test]
-    #[cfg_attr(miri, ignore = "builds a runtime: io_uring and epoll syscalls Miri cannot run")]
+    #[cfg_attr(
+        miri,
+        ignore = "builds a runtime: io_uring and epoll syscalls Miri cannot run"
+    )]
     fn a_join_polls_one_finished_task() {
         crate::Runtime::new().unwrap().block_on(async {
             let mut set = JoinSet::new();

@@ -190,7 +190,10 @@ unsafe fn stage<'a, F: Future, N: TaskName>(
     // the name is never written after allocation.
     let cell = unsafe { ptr.cast::<TaskCell<F, N>>().as_ref() };
     // SAFETY: as above.
-    (unsafe { cell.stage.with_mut(|stage| &mut *stage) }, cell.name.get())
+    (
+        unsafe { cell.stage.with_mut(|stage| &mut *stage) },
+        cell.name.get(),
+    )
 }
 
 /// Runs `f`, turning a panic into its payload; used so a panicking task never unwinds into the
