@@ -385,3 +385,41 @@ fn bind_reuseport_takes_any_address_form() -> io::Result<()> {
     assert!(is_listening(&listener));
     Ok(())
 }
+
+/// A socket handed to `std` leaves the runtime's epoll set: no epoll instance of the process
+/// still watches its open socket (each watched file is listed with its inode in the epoll
+/// descriptor's `/proc/self/fdinfo`), so its traffic no longer wakes the runtime.
+#[runtime::test]
+async fn into_std_takes_the_socket_out_of_the_epoll_set() {
+    use std::os::fd::AsRawFd;
+    let listener = runtime::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = std::thread::spawn(move || std::net::TcpStream::connect(addr).unwrap());
+    let (stream, _) = listener.accept().await.unwrap();
+    let _peer = client.join().unwrap();
+    // Register it (under epoll a write waits for writability first), then hand it over.
+    let (res, _) = stream.write_all(&b"x"[..]).await;
+    res.unwrap();
+    let std_stream = stream.into_std().unwrap();
+    // SAFETY: fstat writes into a zeroed stat we own.
+    let inode = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        assert_eq!(libc::fstat(std_stream.as_raw_fd(), &mut st), 0);
+        st.st_ino
+    };
+    let watched = format!("ino:{inode:x} ");
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let is_epoll = std::fs::read_link(entry.path())
+            .is_ok_and(|target| target.to_string_lossy() == "anon_inode:[eventpoll]");
+        if !is_epoll {
+            continue;
+        }
+        let name = entry.file_name();
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", name.to_string_lossy()))
+            .unwrap_or_default();
+        assert!(
+            !info.contains(&watched),
+            "epoll descriptor {name:?} still watches the handed-over socket:\n{info}"
+        );
+    }
+}

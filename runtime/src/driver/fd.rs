@@ -149,6 +149,26 @@ impl SharedFd {
         }
     }
 
+    /// The socket is being handed to code outside the runtime, with its descriptor duplicated:
+    /// the duplicate keeps the open file in the epoll set, so take it out now and forget the
+    /// registration (with the owner entered; a socket moved elsewhere keeps it, and its events
+    /// are ignored as stale). Nothing to do under io_uring.
+    pub(crate) fn detach(&self) {
+        #[cfg(feature = "epoll")]
+        if let (Some(owner), Some(token)) = (self.0.owner.get(), self.0.token.get()) {
+            let detached = crate::context::try_with_driver(|driver| {
+                let home = driver.id() == owner;
+                if home {
+                    driver.detach(self.raw(), token);
+                }
+                home
+            });
+            if detached == Some(true) {
+                self.0.token.set(None);
+            }
+        }
+    }
+
     /// The owner's readiness registration; only the owner may ask (see [`claim`](Self::claim)).
     #[cfg(feature = "epoll")]
     pub(crate) fn token(&self) -> Option<u64> {

@@ -227,6 +227,16 @@ impl Driver {
         }
     }
 
+    /// A registered socket is handed over to code outside the runtime (its descriptor stays open
+    /// there): take it out of the epoll set.
+    #[cfg(feature = "epoll")]
+    pub(crate) fn detach(&mut self, fd: std::os::fd::RawFd, token: u64) {
+        #[allow(irrefutable_let_patterns)] // without the io-uring feature there is one variant
+        if let Engine::Epoll(d) = &mut self.engine {
+            d.detach(fd, token);
+        }
+    }
+
     /// Hands an orphaned operation to the engine (io_uring: it is in flight there).
     #[cfg(feature = "io-uring")]
     fn adopt(&mut self, key: u64, op: Box<dyn completion::Orphan>) {

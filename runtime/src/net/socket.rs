@@ -187,9 +187,9 @@ pub(crate) fn from_std(fd: impl Into<OwnedFd>) -> io::Result<OwnedFd> {
 /// keeps a clone until its completion arrives, and the drivers release their registration when the
 /// last clone goes. So the `std` value gets a duplicate (`F_DUPFD_CLOEXEC`) of the same open socket
 /// — same connection, same options, still non-blocking, as tokio's `into_std` leaves it — and
-/// `fd` is released as usual. (Under epoll the kernel keeps the released registration while the
-/// duplicate is open, since it keys registrations by open socket: its events name a freed token
-/// and the driver ignores them.)
+/// `fd` is released as usual. Under epoll the socket is first taken out of the epoll set
+/// (`SharedFd::detach`): the kernel keys registrations by open socket, so the duplicate would
+/// otherwise keep waking the runtime's wait with events for a freed token.
 ///
 /// # Errors
 /// When the runtime holds what the kernel already delivered for the socket and nobody took yet
@@ -203,6 +203,7 @@ pub(crate) fn into_std(fd: SharedFd) -> io::Result<OwnedFd> {
              accept, or read ahead): read or accept it before calling into_std",
         ));
     }
+    fd.detach();
     // SAFETY: no pointers; duplicating a descriptor `fd` keeps open.
     let dup = syscall!(other_syscalls, unsafe {
         libc::fcntl(fd.raw(), libc::F_DUPFD_CLOEXEC, 0)

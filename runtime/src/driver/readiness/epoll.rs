@@ -29,6 +29,21 @@ impl Epoll {
         Ok(())
     }
 
+    /// Removes `fd` from the interest list (needed only when the descriptor stays open elsewhere:
+    /// closing it removes it by itself).
+    pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
+        // SAFETY: EPOLL_CTL_DEL ignores the event argument (null is allowed since Linux 2.6.9).
+        syscall!(epoll_ctl, unsafe {
+            libc::epoll_ctl(
+                self.0.as_raw_fd(),
+                libc::EPOLL_CTL_DEL,
+                fd,
+                std::ptr::null_mut(),
+            )
+        })?;
+        Ok(())
+    }
+
     /// Waits for events into `events` (its whole capacity), at most `timeout` (`None`: forever).
     /// Returns how many arrived; an interrupted wait returns 0.
     pub(crate) fn wait(

@@ -99,6 +99,13 @@ impl Driver {
         self.ios.remove(token);
     }
 
+    /// Takes a descriptor that will stay open elsewhere (handed to `std`) out of the interest list
+    /// and frees its registration, so that its events never reach this driver again.
+    pub(crate) fn detach(&mut self, fd: std::os::fd::RawFd, token: u64) {
+        let _ = self.epoll.delete(fd);
+        self.ios.remove(token);
+    }
+
     /// Drives `op` by readiness: wait for its direction, attempt the syscall, repeat on `EAGAIN`.
     pub(crate) fn poll_op<T: Operation>(
         &mut self,
