@@ -26,6 +26,11 @@
 //! (`runtime::sync::shared::broadcast`), so a line said on one worker reaches the members of every
 //! worker — each writer's wake-up crosses workers through the runtime's remote wakes.
 //!
+//! A new member is greeted with `* welcome, you are <addr>` once it is in the room, that is, once
+//! it receives every line said after. (With several workers, two clients that connect one after
+//! the other may be accepted by two workers in the other order: the greeting is what tells a
+//! client it is in.)
+//!
 //! The first line printed is `listening on <addr>` (tests read it). Ctrl-C or `SIGTERM` stops it
 //! and prints its counters.
 
@@ -209,6 +214,11 @@ fn join(room: &Rc<Room>, id: u64, stream: Rc<TcpStream>, addr: SocketAddr) {
     let writer_stream = stream.clone();
     runtime::spawn(async move {
         let room = writer_room;
+        // From here on the member receives every line: say so (clients may wait for it).
+        let welcome = format!("* welcome, you are {addr}\n").into_bytes();
+        if let (Err(_), _) = writer_stream.write_all(welcome).await {
+            return;
+        }
         let end = write_lines(id, lines, &writer_stream, &stop, room.slow_after).await;
         if end == WriterEnd::TooSlow && room.remove(id) {
             eprintln!("chat: {addr} disconnected: too slow");

@@ -162,6 +162,9 @@ fn the_room_spans_every_worker() {
         let mut clients: Vec<Client> = Vec::new();
         for _ in 0..8 {
             let new = Client::connect(server.addr);
+            // In the room (subscribed) before the next one connects: the two may be accepted by
+            // different workers, in either order.
+            new.expect(&format!("* welcome, you are {}", new.addr));
             for old in &clients {
                 old.expect(&format!("* {} joined", new.addr));
             }
