@@ -372,24 +372,16 @@ impl<'a> PanelDrawing<'a> {
                     BAR + 8.0
                 ),
                 copied.then(|| {
-                    let text = if detailed {
-                        format!("recv(): the task copies {}", bytes(result))
-                    } else {
-                        format!("copy: recv {}", bytes(result))
-                    };
-                    Label::after(text, PROGRAM_COPY, true)
+                    let (long, short) = ("recv(): the task copies", "copy: recv");
+                    Label::copy(detailed, long, short, result, PROGRAM_COPY)
                 }),
             ),
             ("io_uring", "CQE") => (
                 "path",
                 format!("d=\"M{x:.2},{:.1} l5,5 l-5,5 l-5,-5 z\" fill=\"{KERNEL_COPY}\"", above - 11.0),
                 copied.then(|| {
-                    let text = if detailed {
-                        format!("CQE: the kernel has copied {}", bytes(result))
-                    } else {
-                        format!("kernel copied {}", bytes(result))
-                    };
-                    Label::after(text, KERNEL_COPY, true)
+                    let (long, short) = ("CQE: the kernel has copied", "kernel copied");
+                    Label::copy(detailed, long, short, result, KERNEL_COPY)
                 }),
             ),
             ("io_uring", _) => (
@@ -533,6 +525,12 @@ impl Label {
             before: true,
             ..Label::after(text, colour, above)
         }
+    }
+
+    /// Where `n` bytes were copied, above the bars: the `long` text in a close-up, else the `short`.
+    fn copy(detailed: bool, long: &str, short: &str, n: i64, colour: &'static str) -> Label {
+        let text = if detailed { long } else { short };
+        Label::after(format!("{text} {}", bytes(n)), colour, true)
     }
 
     /// Writes the label for the mark at `x` in the row at `top`, unless another label is there.
