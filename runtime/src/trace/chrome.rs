@@ -153,8 +153,10 @@ impl Tasks {
 
     /// "task 3 (name)", "task 3", or "block_on" for task 0.
     fn label(&self, number: u64) -> String {
+        if number == 0 {
+            return "block_on".to_string();
+        }
         match self.names.get(number as usize) {
-            _ if number == 0 => "block_on".to_string(),
             Some(Some(name)) => format!("task {number} ({name})"),
             _ => format!("task {number}"),
         }
