@@ -2,9 +2,11 @@
 
 use std::fmt;
 use std::io;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::trace::Tracer;
 use crate::Runtime;
 
 /// [`Builder::batch_wait`]'s default.
@@ -96,6 +98,12 @@ pub struct Builder {
     /// Worker threads; `None`: one per online CPU (resolved to a number by `validated`).
     pub(crate) workers: Option<usize>,
     pub(crate) pin_workers: bool,
+    /// Where to write the trace; `None`: `RUNTIME_TRACE`, if set.
+    trace_path: Option<PathBuf>,
+    /// Records kept per thread.
+    trace_buffer: usize,
+    /// The runtime's trace, opened by `build` (off until then).
+    pub(crate) tracer: Tracer,
 }
 
 impl Default for Builder {
@@ -122,6 +130,9 @@ impl Builder {
     pub const MAX_BATCH_WAIT: Duration = Duration::from_secs(1);
     /// The most [`Self::workers`].
     pub const MAX_WORKERS: usize = 1024;
+    /// The largest [`Self::trace_buffer`] (about 56 bytes per event, allocated as the buffer
+    /// fills).
+    pub const MAX_TRACE_BUFFER: usize = 1 << 22;
 }
 
 impl Builder {
@@ -140,6 +151,9 @@ impl Builder {
             blocking_keep_alive: Duration::from_secs(10),
             workers: Some(1),
             pin_workers: false,
+            trace_path: None,
+            trace_buffer: 1 << 16,
+            tracer: Tracer::default(),
         }
     }
 
@@ -265,6 +279,40 @@ impl Builder {
         self
     }
 
+    /// Records a trace of the runtime — polls, wakes, IO operations, parks, timers and
+    /// blocking jobs of every worker and blocking-pool thread — and writes it to `path` in the
+    /// Chrome trace-event format (open it in <https://ui.perfetto.dev>, or draw it with
+    /// `cargo run --example timeline -- path`). The file is written when the runtime is dropped
+    /// and at each [`trace::flush`](crate::trace::flush). See [`trace`](crate::trace).
+    ///
+    /// Without this setting, the environment variable `RUNTIME_TRACE=path` turns tracing on;
+    /// when several runtimes of one process take their path from it, the second writes
+    /// `name.2.json`, the third `name.3.json`, and so on. Off by default: then each place that
+    /// would record costs one never-taken branch.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("builder-trace-{}.json", std::process::id()));
+    /// let rt = runtime::Runtime::builder().trace(&path).build()?;
+    /// rt.block_on(async { runtime::task::yield_now().await });
+    /// drop(rt);
+    /// assert!(std::fs::metadata(&path)?.len() > 0);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn trace(mut self, path: impl AsRef<Path>) -> Builder {
+        self.trace_path = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// How many events each thread's trace buffer keeps, from 1 to
+    /// [`MAX_TRACE_BUFFER`](Self::MAX_TRACE_BUFFER); default 65 536. When a buffer is full, each
+    /// new event overwrites the oldest, and the trace says how many were dropped. Checked by
+    /// [`build`](Self::build), also when tracing is off.
+    pub fn trace_buffer(mut self, events: usize) -> Builder {
+        self.trace_buffer = events;
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// ```
@@ -278,7 +326,9 @@ impl Builder {
     /// the backend); `Unsupported` when the requested backend is not compiled in or the kernel
     /// refuses it (the message names the cause); any error from creating the driver's descriptors.
     pub fn build(self) -> io::Result<Runtime> {
-        Runtime::from_builder(&self.validated()?)
+        let mut builder = self.validated()?;
+        builder.tracer = Tracer::open(builder.trace_path.as_deref(), builder.trace_buffer);
+        Runtime::from_builder(&builder)
     }
 
     /// Checks every setting against its documented range and applies the documented roundings, so
@@ -301,6 +351,11 @@ impl Builder {
             "batch_wait",
             self.batch_wait,
             Duration::ZERO..=Self::MAX_BATCH_WAIT,
+        )?;
+        check(
+            "trace_buffer",
+            self.trace_buffer,
+            1..=Self::MAX_TRACE_BUFFER,
         )?;
         check(
             "max_blocking_threads",

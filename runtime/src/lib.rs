@@ -34,7 +34,8 @@
 //! - `driver` — the kernel boundary (`readiness/` for epoll, `completion/` for io_uring);
 //! - [`net`], [`fs`], [`io`], [`time`], [`sync`], [`signal`] — the public API over them;
 //! - `blocking` — the pool behind [`task::spawn_blocking`];
-//! - [`stats()`] — counters that prove what the runtime did.
+//! - [`stats()`] — counters that prove what the runtime did; [`trace`] — the same, event by event,
+//!   as a timeline.
 
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -55,6 +56,7 @@ mod stats;
 pub mod sync;
 pub mod task;
 pub mod time;
+pub mod trace;
 mod worker;
 
 #[doc(hidden)]

@@ -30,6 +30,7 @@ use crate::driver::Driver;
 use crate::executor::{Executor, Shared};
 use crate::task::JoinHandle;
 use crate::time::Timers;
+use crate::trace::{LaneGuard, TaskId, Tracer};
 use crate::worker::{self, Handle, Inbox, RemoteJoinHandle, WorkerInfo, WorkerThread};
 
 /// A thread-per-core runtime: one or more workers, each a thread with its own executor, driver and
@@ -73,6 +74,8 @@ pub(crate) struct Core {
     pub(crate) worker: OnceCell<WorkerInfo>,
     /// Threads for blocking work; dropped last, after the tasks that await its jobs.
     pub(crate) blocking: crate::blocking::Pool,
+    /// The runtime's trace (off unless asked for).
+    trace: Tracer,
 }
 
 impl Runtime {
@@ -142,6 +145,7 @@ impl Runtime {
     /// Runs a worker thread's loop until its inbox is closed.
     pub(crate) fn run_worker(&self) {
         let _entered = context::enter(&self.core, false);
+        let _lane = self.core.enter_trace();
         self.core.driver.borrow_mut().collect_mail();
         let never_woken = AtomicBool::new(false);
         loop {
@@ -192,6 +196,7 @@ impl Runtime {
     /// When called from inside a runtime (a task or another `block_on`) on the same thread.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _entered = context::enter(&self.core, false);
+        let _lane = self.core.enter_trace();
         // What another runtime on this thread dropped of ours since we last ran comes first.
         self.core.driver.borrow_mut().collect_mail();
         let main = Arc::new(MainWaker {
@@ -204,7 +209,10 @@ impl Runtime {
         loop {
             if main.woken.swap(false, SeqCst) {
                 context::budget::reset();
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                let traced = crate::trace::poll_begin(TaskId::BLOCK_ON);
+                let poll = future.as_mut().poll(&mut cx);
+                crate::trace::poll_end(traced);
+                if let Poll::Ready(output) = poll {
                     return output;
                 }
             }
@@ -220,6 +228,7 @@ impl Runtime {
         F::Output: 'static,
     {
         let _entered = context::enter(&self.core, true);
+        let _lane = self.core.enter_trace();
         crate::spawn(future)
     }
 
@@ -256,7 +265,9 @@ impl Core {
             blocking: crate::blocking::Pool::new(
                 builder.max_blocking_threads,
                 builder.blocking_keep_alive,
+                builder.tracer.clone(),
             ),
+            trace: builder.tracer.clone(),
         })
     }
 
@@ -266,6 +277,13 @@ impl Core {
 
     pub(crate) fn worker(&self) -> &WorkerInfo {
         self.worker.get().expect("set when the runtime is built")
+    }
+
+    /// Makes this thread record into this worker's trace lane (when tracing is on).
+    fn enter_trace(&self) -> LaneGuard {
+        let executor = Arc::as_ptr(self.executor.shared()) as usize;
+        self.trace
+            .enter_worker(self.worker().id, executor, self.backend)
     }
 
     /// Runs what other threads sent, then one turn of the driver, then the timers.
@@ -302,6 +320,10 @@ impl Core {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.shut_down(None);
+        // Worker 0 writes the trace, once the other workers have stopped.
+        if self.core.worker().id == 0 {
+            self.core.trace.flush_at_drop();
+        }
     }
 }
 

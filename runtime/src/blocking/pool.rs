@@ -28,6 +28,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::trace::Tracer;
+
 /// A closure queued for a pool thread. Jobs never unwind: `spawn_blocking` wraps the user's closure
 /// in `catch_unwind` and sends the panic to the awaiter.
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -53,6 +55,8 @@ struct Shared {
     exited: Condvar,
     max_threads: usize,
     keep_alive: Duration,
+    /// The runtime's trace: each pool thread records into a lane of its own.
+    trace: Tracer,
 }
 
 struct State {
@@ -70,8 +74,8 @@ struct State {
 
 impl Pool {
     /// A pool of at most `max_threads` threads (at least one), each exiting after `keep_alive`
-    /// without work.
-    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> Pool {
+    /// without work, recording into `trace`.
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration, trace: Tracer) -> Pool {
         Pool {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -86,6 +90,7 @@ impl Pool {
                 exited: Condvar::new(),
                 max_threads: max_threads.max(1),
                 keep_alive,
+                trace,
             }),
         }
     }
@@ -114,6 +119,7 @@ impl Pool {
             .name(THREAD_NAME.into())
             .spawn(move || {
                 crate::signal::block_async_signals();
+                let _lane = shared.trace.enter_pool_thread();
                 shared.work()
             });
         if started.is_err() {
@@ -150,7 +156,7 @@ impl Shared {
             while let Some(job) = state.queue.pop_front() {
                 state.busy += 1;
                 drop(state);
-                job();
+                crate::trace::blocking_job(job);
                 state = self.lock();
                 state.busy -= 1;
             }
@@ -245,13 +251,13 @@ mod tests {
 
     #[test]
     fn no_thread_before_the_first_job() {
-        let pool = Pool::new(4, Duration::from_secs(10));
+        let pool = Pool::new(4, Duration::from_secs(10), Tracer::default());
         assert_eq!(pool.threads(), 0);
     }
 
     #[test]
     fn jobs_beyond_the_maximum_wait_for_a_thread() {
-        let pool = Pool::new(2, Duration::from_secs(10));
+        let pool = Pool::new(2, Duration::from_secs(10), Tracer::default());
         let (tx, rx) = mpsc::channel();
         for i in 0..20 {
             let tx = tx.clone();
@@ -267,7 +273,7 @@ mod tests {
 
     #[test]
     fn idle_threads_exit_after_keep_alive() {
-        let pool = Pool::new(4, Duration::from_millis(20));
+        let pool = Pool::new(4, Duration::from_millis(20), Tracer::default());
         let (tx, rx) = mpsc::channel();
         pool.spawn(Box::new(move || tx.send(()).unwrap()));
         rx.recv_timeout(DEADLINE).unwrap();
@@ -280,7 +286,7 @@ mod tests {
 
     #[test]
     fn an_endless_keep_alive_is_fine() {
-        let pool = Pool::new(1, Duration::MAX);
+        let pool = Pool::new(1, Duration::MAX, Tracer::default());
         let (tx, rx) = mpsc::channel();
         pool.spawn(Box::new(move || tx.send(()).unwrap()));
         rx.recv_timeout(DEADLINE).unwrap();
@@ -291,7 +297,7 @@ mod tests {
 
     #[test]
     fn drop_tells_idle_threads_to_exit_and_skips_unstarted_jobs() {
-        let pool = Pool::new(1, Duration::from_secs(60));
+        let pool = Pool::new(1, Duration::from_secs(60), Tracer::default());
         let (started_tx, started_rx) = mpsc::channel();
         let (release_tx, release_rx) = mpsc::channel::<()>();
         pool.spawn(Box::new(move || {

@@ -162,12 +162,15 @@ impl Driver {
     /// concerned. `Some(ZERO)` only collects what is already there.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         self.collect_mail();
-        match &mut self.engine {
+        crate::trace::park_begin(timeout);
+        let result = match &mut self.engine {
             #[cfg(feature = "epoll")]
             Engine::Epoll(d) => d.park(timeout),
             #[cfg(feature = "io-uring")]
             Engine::IoUring(d) => d.park(timeout),
-        }
+        };
+        crate::trace::park_end();
+        result
     }
 
     /// Advances `op` as far as it can go now.
@@ -189,12 +192,15 @@ impl Driver {
                 return Poll::Ready(Err(e));
             }
         }
-        match &mut self.engine {
+        let submitting = crate::trace::op_polling(stage);
+        let result = match &mut self.engine {
             #[cfg(feature = "epoll")]
             Engine::Epoll(d) => d.poll_op(op, stage, cx),
             #[cfg(feature = "io-uring")]
             Engine::IoUring(d) => d.poll_op(self.id, op, stage, cx),
-        }
+        };
+        crate::trace::op_polled(op, submitting, stage, &result);
+        result
     }
 
     /// Handles what was posted to this driver while it was not the one entered: called whenever

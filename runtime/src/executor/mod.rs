@@ -28,6 +28,7 @@ pub(crate) use shared::Shared;
 
 use crate::driver::Unparker;
 use crate::task::{self, JoinHandle, Notified, TaskName};
+use crate::trace::TaskId;
 use owned::OwnedTasks;
 
 /// How many tasks are polled between two looks at the driver, at least (when that many are ready).
@@ -61,7 +62,9 @@ impl Executor {
         F: Future + 'static,
         N: TaskName,
     {
+        let traced_name = crate::trace::task_name(name.get());
         let (owned, handle, notified) = task::new_task(future, self.shared.clone(), name);
+        crate::trace::spawn(owned.as_ptr().as_ptr(), traced_name);
         crate::context::count(|c| c.tasks_spawned.inc());
         if self.shared.is_closed() {
             // The runtime is shutting down: the task is cancelled before it ever runs.
@@ -93,14 +96,17 @@ impl Executor {
                 None => match self.shared.pop_remote() {
                     Some(task) => {
                         crate::context::count(|c| c.remote_wakes.inc());
+                        crate::trace::wake_arrived(task.header());
                         task
                     }
                     None => return,
                 },
             };
+            let traced = crate::trace::poll_begin(TaskId::of(task.header()));
             if let Some(ended) = task.run() {
                 drop(self.owned.remove(ended));
             }
+            crate::trace::poll_end(traced);
         }
     }
 
@@ -137,6 +143,7 @@ impl Executor {
 /// Sends a woken task to its owner: straight onto the local queue when we are on the owner's
 /// thread, else through the owner's remote queue.
 pub(crate) fn schedule(task: Notified) {
+    crate::trace::wake(task.header());
     let task = match crate::context::try_push_local(task) {
         None => return,
         Some(task) => task,

@@ -82,7 +82,7 @@ impl Timers {
     /// the runtime's own wakers). Each timer is removed before its waker runs.
     pub(crate) fn fire_expired(&mut self, now: Instant) -> usize {
         let now = self.now_tick(now);
-        self.wheel.advance(now, Waker::wake)
+        self.wheel.advance(now, crate::trace::timer_fired)
     }
 
     /// Registers a timer due at `deadline` that wakes `waker`. A deadline

@@ -42,6 +42,7 @@ impl Driver {
     /// Queues one SQE; submits first when the queue is full.
     pub(super) fn push(&mut self, sqe: squeue::Entry) {
         count_kind(&sqe);
+        crate::trace::sqe(sqe.get_opcode(), sqe.get_user_data());
         loop {
             // SAFETY: every SQE the driver builds points only into heap memory owned by the
             // request's slot (the op, the feed's bufring, the driver's wake buffer), which lives
@@ -187,6 +188,7 @@ impl Driver {
             count(|c| c.cqes_reaped.add(n as u64));
             total += n;
             for &(key, result, flags) in &batch[..n] {
+                crate::trace::cqe(key, result, flags);
                 // Unwind safety: `on_cqe` brings the driver's state to its final form before it
                 // wakes anyone (or runs an orphan's hook), so a panic can only come after that.
                 let handled = catch_unwind(AssertUnwindSafe(|| self.on_cqe(key, result, flags)));

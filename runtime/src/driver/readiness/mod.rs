@@ -78,6 +78,7 @@ impl Driver {
         for i in 0..n {
             // epoll_event is packed on x86_64: copy the fields out rather than borrow them.
             let (token, events) = (self.events[i].u64, self.events[i].events);
+            crate::trace::readiness(token, events);
             if token == WAKE_TOKEN {
                 self.eventfd.drain();
             } else if let Some(io) = self.ios.get_mut(token) {
@@ -142,7 +143,7 @@ impl Driver {
                 Poll::Ready(event) => event,
                 Poll::Pending => return Poll::Pending,
             };
-            match op.attempt() {
+            match crate::trace::attempt::<T>(fd.raw(), op.attempt()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => io.clear(event),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(n) if op.drained(n) => {
