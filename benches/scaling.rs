@@ -1,12 +1,21 @@
 //! Every core: how the runtime scales with workers, and what crossing between workers costs.
 //!
 //! ```text
-//! cargo bench --bench scaling               # every section, about 3 minutes
-//! BENCH_QUICK=1 cargo bench --bench scaling # a smoke run of a few seconds
+//! cargo bench --bench scaling               # every section: 1½ minutes, more on a busy machine
+//! BENCH_QUICK=1 cargo bench --bench scaling # a smoke run of about 5 seconds
 //! cargo bench --bench scaling -- echo       # only the sections whose name contains "echo"
 //! ```
 //!
-//! Sections: `echo` (1 and 2 workers with the server as the bottleneck).
+//! Sections, in order:
+//! - `echo`: an echo server with ~20 µs of CPU work per message, 1 and 2 workers, against tokio
+//!   `multi_thread` and monoio (`scaling/echo*.rs`);
+//! - `sharding`: how `SO_REUSEPORT` spreads connections over up to 64 listeners;
+//! - `cross`: `Handle::spawn_on` round trips and a ping-pong between workers, against tokio;
+//! - `wake`: waking another thread's parked io_uring with an eventfd or with `MSG_RING`;
+//! - `memory`: resident memory of an idle runtime of 1 to 16 workers.
+//!
+//! Every table is printed as markdown; BENCHMARKS.md explains the method and docs/scaling.md what
+//! the figures mean for machines with many more cores.
 
 mod common;
 

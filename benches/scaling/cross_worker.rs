@@ -225,8 +225,30 @@ fn on_tokio_two_runtimes(case: Case, n: usize) -> Result<Sample, String> {
     let here = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| e.to_string())?;
-    let clocks = [ThreadClock::current(), ThreadClock::of(tids[0])];
-    let there = remote.handle().clone();
+    let clocks = vec![ThreadClock::current(), ThreadClock::of(tids[0])];
+    let sample = on_tokio(&here, remote.handle().clone(), clocks, case, n);
+    remote.shutdown_timeout(Duration::from_secs(5));
+    sample
+}
+
+fn on_tokio_multi_thread(case: Case, n: usize) -> Result<Sample, String> {
+    let (rt, tids) = tokio_pinned(2, 0)?;
+    let clocks = tids.into_iter().map(ThreadClock::of).collect();
+    // `Handle::spawn` from a worker of the same runtime is `tokio::spawn`: it queues the task on
+    // the spawning worker.
+    let sample = on_tokio(&rt, rt.handle().clone(), clocks, case, n);
+    rt.shutdown_timeout(Duration::from_secs(5));
+    sample
+}
+
+/// Runs `case` from a task on `here`, spawning through `there` (another runtime, or `here`).
+fn on_tokio(
+    here: &tokio::runtime::Runtime,
+    there: tokio::runtime::Handle,
+    clocks: Vec<ThreadClock>,
+    case: Case,
+    n: usize,
+) -> Result<Sample, String> {
     let run = here.spawn(async move {
         let spawn_there = |x: usize| {
             let task = there.spawn(async move { x });
@@ -236,27 +258,6 @@ fn on_tokio_two_runtimes(case: Case, n: usize) -> Result<Sample, String> {
         timed(&clocks, body(case, n, spawn_there, ponger)).await
     });
     let (elapsed, cpu) = here.block_on(run).map_err(|e| e.to_string())?;
-    remote.shutdown_timeout(Duration::from_secs(5));
-    Ok(Sample {
-        elapsed,
-        cpu,
-        stats: None,
-    })
-}
-
-fn on_tokio_multi_thread(case: Case, n: usize) -> Result<Sample, String> {
-    let (rt, tids) = tokio_pinned(2, 0)?;
-    let clocks: Vec<ThreadClock> = tids.into_iter().map(ThreadClock::of).collect();
-    let run = rt.spawn(async move {
-        let spawn_there = |x: usize| {
-            let task = tokio::spawn(async move { x });
-            async move { task.await.expect("the task ran") }
-        };
-        let ponger = |requests| drop(tokio::spawn(pong(requests)));
-        timed(&clocks, body(case, n, spawn_there, ponger)).await
-    });
-    let (elapsed, cpu) = rt.block_on(run).map_err(|e| e.to_string())?;
-    rt.shutdown_timeout(Duration::from_secs(5));
     Ok(Sample {
         elapsed,
         cpu,
@@ -332,7 +333,7 @@ pub fn run(settings: &Settings) {
             "per op median (min–max)",
             "ops/s",
             "time vs tokio two runtimes",
-            "CPU µs/op (both threads)",
+            "CPU µs/op (both threads, median run)",
             "eventfd syscalls/op",
             "driver waits/op",
         ]);
@@ -347,7 +348,10 @@ pub fn run(settings: &Settings) {
             let ops = (n * samples.len()) as f64;
             let time = Spread::of(samples.iter().map(|s| s.elapsed.as_secs_f64() / n as f64))
                 .expect("a sample");
-            let cpu: f64 = samples.iter().map(|s| s.cpu.as_secs_f64()).sum::<f64>() / ops;
+            // The median run's CPU: one run disturbed by other work must not weigh on it.
+            let cpu = Spread::of(samples.iter().map(|s| s.cpu.as_secs_f64() / n as f64))
+                .expect("a sample")
+                .median;
             let counted = |pick: fn(&Stats) -> u64| -> String {
                 let total: Option<u64> = samples.iter().map(|s| s.stats.map(|s| pick(&s))).sum();
                 total.map_or("–".into(), |t| format!("{:.3}", t as f64 / ops))

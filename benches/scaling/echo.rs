@@ -18,11 +18,11 @@ use runtime::Backend;
 use super::echo_server::Running;
 use super::work::{Work, MESSAGE};
 use super::{echo_monoio, echo_runtime, echo_tokio};
-use crate::common::{interleave, rate, seconds, sys, Settings, Spread, Table};
+use crate::common::{env_number, interleave, rate, ratio, seconds, sys, Settings, Spread, Table};
 
 /// Connections, each with one message in flight (`SCALING_CONNS` overrides it).
 fn connections() -> usize {
-    crate::common::env_number("SCALING_CONNS", 64).max(1) as usize
+    env_number("SCALING_CONNS", 64).max(1) as usize
 }
 
 /// Which server.
@@ -55,26 +55,18 @@ impl Server {
 
     fn start(self, workers: usize, work: Work) -> Result<Running, String> {
         let listeners = if self == Server::Tokio { 1 } else { workers };
-        let mut running = Running::new(listeners);
-        let accepted = running.accepted_counters();
+        let mut running = Running::new(listeners, work);
         match self {
             Server::Runtime(backend) => {
-                running.spawn(move |ready, stop| {
-                    echo_runtime::serve(backend, workers, work, accepted, ready, stop)
-                })?;
+                running.spawn(move |job| echo_runtime::serve(backend, workers, job))?;
             }
             Server::Tokio => {
-                running.spawn(move |ready, stop| {
-                    echo_tokio::serve(workers, work, accepted, ready, stop)
-                })?;
+                running.spawn(move |job| echo_tokio::serve(workers, job))?;
             }
             Server::Monoio => {
                 let mut addr = "127.0.0.1:0".parse().expect("a valid address");
                 for index in 0..workers {
-                    let accepted = accepted.clone();
-                    addr = running.spawn(move |ready, stop| {
-                        echo_monoio::serve(index, addr, work, accepted, ready, stop)
-                    })?;
+                    addr = running.spawn(move |job| echo_monoio::serve(index, addr, job))?;
                 }
             }
         }
@@ -235,8 +227,8 @@ pub fn run(settings: &Settings, work: Work) {
                     label.to_string(),
                     c.workers.to_string(),
                     r.rate.show(rate),
-                    crate::common::ratio(r.rate.median, one),
-                    crate::common::ratio(r.rate.median, tokio),
+                    ratio(r.rate.median, one),
+                    ratio(r.rate.median, tokio),
                     seconds(r.p99),
                     format!("{:.2}", r.server * 1e6),
                     format!("{:.2}", r.client * 1e6),

@@ -10,33 +10,27 @@ use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::{ListenerOpts, TcpListener, TcpStream};
 use monoio::{IoUringDriver, RuntimeBuilder};
 
-use super::echo_server::{count_accept, failed, Accepted, Listening, Ready};
+use super::echo_server::{count_accept, echo_owned, Accepted, Assignment, Listening};
 use super::threads::gettid;
 use super::work::Work;
 use crate::common::channel::oneshot;
 use crate::common::sys;
 
 /// Thread `index` of the server: binds `addr` (port 0 for the first thread) and serves until
-/// `stop`.
-pub fn serve(
-    index: usize,
-    addr: SocketAddr,
-    work: Work,
-    accepted: Accepted,
-    ready: Ready,
-    stop: oneshot::Receiver<()>,
-) -> Result<(), String> {
+/// told to stop.
+pub fn serve(index: usize, addr: SocketAddr, job: Assignment) -> Result<(), String> {
     sys::pin_to_core(index % sys::online_cpus());
     let mut rt = RuntimeBuilder::<IoUringDriver>::new()
         .build()
-        .map_err(|e| failed(&ready, e))?;
+        .map_err(|e| job.failed(e))?;
     rt.block_on(async move {
         let opts = ListenerOpts::new().reuse_port(true);
-        let listener = TcpListener::bind_with_config(addr, &opts).map_err(|e| failed(&ready, e))?;
-        let addr = listener.local_addr().map_err(|e| failed(&ready, e))?;
+        let listener = TcpListener::bind_with_config(addr, &opts).map_err(|e| job.failed(e))?;
+        let addr = listener.local_addr().map_err(|e| job.failed(e))?;
         let workers = vec![gettid()];
-        let _ = ready.send(Ok(Listening { addr, workers }));
-        until(stop, accept_loop(listener, index, accepted, work)).await;
+        let _ = job.ready.send(Ok(Listening { addr, workers }));
+        let serving = accept_loop(listener, index, job.accepted, job.work);
+        until(job.stop, serving).await;
         Ok(())
     })
 }
@@ -54,18 +48,5 @@ async fn accept_loop(listener: TcpListener, index: usize, accepted: Accepted, wo
 }
 
 async fn echo(mut stream: TcpStream, work: Work) {
-    let _ = stream.set_nodelay(true);
-    let mut buf = Vec::with_capacity(super::BUFFER);
-    loop {
-        let (res, data) = stream.read(buf).await;
-        match res {
-            Ok(0) | Err(_) => break,
-            Ok(_) => work.on(&data),
-        }
-        let (res, data) = stream.write_all(data).await;
-        if res.is_err() {
-            break;
-        }
-        buf = data;
-    }
+    echo_owned!(stream, work);
 }

@@ -7,36 +7,29 @@ use std::sync::Mutex;
 use runtime::net::{TcpListener, TcpStream};
 use runtime::{Backend, Runtime};
 
-use super::echo_server::{count_accept, failed, Accepted, Listening, Ready};
+use super::echo_server::{count_accept, echo_owned, Accepted, Assignment, Listening};
 use super::threads::gettid;
 use super::work::Work;
-use crate::common::channel::{mpsc, oneshot};
+use crate::common::channel::mpsc;
 use crate::common::sys;
 
 /// Serves on a runtime of `workers` workers on `backend`, the calling thread being worker 0,
-/// until `stop`.
-pub fn serve(
-    backend: Backend,
-    workers: usize,
-    work: Work,
-    accepted: Accepted,
-    ready: Ready,
-    stop: oneshot::Receiver<()>,
-) -> Result<(), String> {
+/// until told to stop.
+pub fn serve(backend: Backend, workers: usize, job: Assignment) -> Result<(), String> {
     // Each worker pins itself (below) rather than through `Builder::pin_workers`, which pins
     // every worker to CPU 0 when worker 0 pins itself first (see docs/scaling.md).
     let rt = Runtime::builder()
         .backend(backend)
         .workers(workers)
         .build()
-        .map_err(|e| failed(&ready, e))?;
+        .map_err(|e| job.failed(e))?;
     let handle = rt.handle();
     rt.block_on(async move {
-        let listening = listen_on_every_worker(&handle, work, accepted).await;
+        let listening = listen_on_every_worker(&handle, job.work, job.accepted).await;
         let started = listening.is_ok();
-        let _ = ready.send(listening);
+        let _ = job.ready.send(listening);
         if started {
-            stop.await;
+            job.stop.await;
         }
     });
     Ok(())
@@ -88,18 +81,5 @@ async fn accept_loop(listener: TcpListener, worker: usize, accepted: Accepted, w
 }
 
 async fn echo(stream: TcpStream, work: Work) {
-    let _ = stream.set_nodelay(true);
-    let mut buf = Vec::with_capacity(super::BUFFER);
-    loop {
-        let (res, data) = stream.read(buf).await;
-        match res {
-            Ok(0) | Err(_) => break,
-            Ok(_) => work.on(&data),
-        }
-        let (res, data) = stream.write_all(data).await;
-        if res.is_err() {
-            break;
-        }
-        buf = data;
-    }
+    echo_owned!(stream, work);
 }

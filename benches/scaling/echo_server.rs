@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::threads::{self, ThreadClock};
+use super::work::Work;
 use crate::common::catching;
 use crate::common::channel::oneshot;
 
@@ -37,8 +38,31 @@ pub fn count_accept(accepted: &Accepted, listener: usize) {
     accepted[listener].fetch_add(1, Relaxed);
 }
 
+/// What a server thread is given: the work to do per message, where to count its accepts, and
+/// the two ends of its conversation with the bench.
+pub struct Assignment {
+    /// The CPU work per message.
+    pub work: Work,
+    /// Connections accepted, per listener.
+    pub accepted: Accepted,
+    /// Where to say that it listens (or why it cannot).
+    pub ready: Ready,
+    /// Completes when the server must stop.
+    pub stop: oneshot::Receiver<()>,
+}
+
+impl Assignment {
+    /// Reports `reason` on `ready` and returns it, for a server that cannot start.
+    pub fn failed(&self, reason: impl ToString) -> String {
+        let reason = reason.to_string();
+        let _ = self.ready.send(Err(reason.clone()));
+        reason
+    }
+}
+
 /// A server's threads, running.
 pub struct Running {
+    work: Work,
     addr: Option<SocketAddr>,
     clocks: Vec<ThreadClock>,
     accepted: Accepted,
@@ -47,9 +71,10 @@ pub struct Running {
 }
 
 impl Running {
-    /// A server with `listeners` listeners, no thread started yet.
-    pub fn new(listeners: usize) -> Running {
+    /// A server doing `work` per message, with `listeners` listeners, no thread started yet.
+    pub fn new(listeners: usize, work: Work) -> Running {
         Running {
+            work,
             addr: None,
             clocks: Vec::new(),
             accepted: Arc::new((0..listeners).map(|_| AtomicUsize::new(0)).collect()),
@@ -58,22 +83,23 @@ impl Running {
         }
     }
 
-    /// The per-listener accept counters, for the server's threads.
-    pub fn accepted_counters(&self) -> Accepted {
-        self.accepted.clone()
-    }
-
-    /// Starts a server thread running `serve(ready, stop)` and waits until it listens; returns
-    /// its address. On failure the threads started so far are stopped.
+    /// Starts a server thread running `serve` and waits until it listens; returns its address.
+    /// On failure the threads started so far are stopped.
     pub fn spawn(
         &mut self,
-        serve: impl FnOnce(Ready, oneshot::Receiver<()>) -> Result<(), String> + Send + 'static,
+        serve: impl FnOnce(Assignment) -> Result<(), String> + Send + 'static,
     ) -> Result<SocketAddr, String> {
         let (ready, listening) = mpsc::channel();
         let (stop, stopped) = oneshot::channel();
+        let job = Assignment {
+            work: self.work,
+            accepted: self.accepted.clone(),
+            ready,
+            stop: stopped,
+        };
         let thread = std::thread::Builder::new()
             .name("scaling-server".into())
-            .spawn(move || catching(|| serve(ready, stopped)))
+            .spawn(move || catching(|| serve(job)))
             .map_err(|e| e.to_string())?;
         self.stops.push(stop);
         self.threads.push(thread);
@@ -135,14 +161,7 @@ impl Running {
     }
 }
 
-/// Reports `reason` on `ready` and returns it, for a server that cannot start.
-pub fn failed(ready: &Ready, reason: impl ToString) -> String {
-    let reason = reason.to_string();
-    let _ = ready.send(Err(reason.clone()));
-    reason
-}
-
-/// Receives `count` values from the server's own workers (each sends its thread id once bound).
+/// Receives `count` values (worker threads' ids, sent as they start), at most 10 s apart.
 pub fn collect<T>(count: usize, from: &mpsc::Receiver<T>) -> Result<Vec<T>, String> {
     (0..count)
         .map(|_| {
@@ -151,3 +170,27 @@ pub fn collect<T>(count: usize, from: &mpsc::Receiver<T>) -> Result<Vec<T>, Stri
         })
         .collect()
 }
+
+/// The owned-buffer echo loop of this runtime and of monoio: read into the buffer, do the work,
+/// write it all back, read into the same buffer again, until end-of-stream. The two runtimes
+/// spell `read` and `write_all` alike but through different traits, so no generic function
+/// serves both; the macro writes the loop once.
+macro_rules! echo_owned {
+    ($stream:expr, $work:expr) => {{
+        let _ = $stream.set_nodelay(true);
+        let mut buf = Vec::with_capacity($crate::BUFFER);
+        loop {
+            let (res, data) = $stream.read(buf).await;
+            match res {
+                Ok(0) | Err(_) => break,
+                Ok(_) => $work.on(&data),
+            }
+            let (res, data) = $stream.write_all(data).await;
+            if res.is_err() {
+                break;
+            }
+            buf = data;
+        }
+    }};
+}
+pub(crate) use echo_owned;

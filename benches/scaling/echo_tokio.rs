@@ -10,20 +10,13 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::echo_server::{collect, count_accept, failed, Accepted, Listening, Ready};
+use super::echo_server::{collect, count_accept, Accepted, Assignment, Listening};
 use super::threads::gettid;
 use super::work::Work;
-use crate::common::channel::oneshot;
 use crate::common::sys;
 
-/// Serves on a tokio `multi_thread` runtime of `workers` workers until `stop`.
-pub fn serve(
-    workers: usize,
-    work: Work,
-    accepted: Accepted,
-    ready: Ready,
-    stop: oneshot::Receiver<()>,
-) -> Result<(), String> {
+/// Serves on a tokio `multi_thread` runtime of `workers` workers until told to stop.
+pub fn serve(workers: usize, job: Assignment) -> Result<(), String> {
     let (started, tids) = mpsc::channel();
     let next = AtomicUsize::new(0);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -35,19 +28,19 @@ pub fn serve(
         })
         .enable_all()
         .build()
-        .map_err(|e| failed(&ready, e))?;
-    let workers = collect(workers, &tids).map_err(|e| failed(&ready, e))?;
+        .map_err(|e| job.failed(e))?;
+    let workers = collect(workers, &tids).map_err(|e| job.failed(e))?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
-        .map_err(|e| failed(&ready, e))?;
-    let addr = listener.local_addr().map_err(|e| failed(&ready, e))?;
+        .map_err(|e| job.failed(e))?;
+    let addr = listener.local_addr().map_err(|e| job.failed(e))?;
     let listener = {
         let _entered = rt.enter();
-        TcpListener::from_std(listener).map_err(|e| failed(&ready, e))?
+        TcpListener::from_std(listener).map_err(|e| job.failed(e))?
     };
-    rt.spawn(accept_loop(listener, accepted, work));
-    let _ = ready.send(Ok(Listening { addr, workers }));
-    rt.block_on(stop);
+    rt.spawn(accept_loop(listener, job.accepted, job.work));
+    let _ = job.ready.send(Ok(Listening { addr, workers }));
+    rt.block_on(job.stop);
     rt.shutdown_timeout(Duration::from_secs(5));
     Ok(())
 }

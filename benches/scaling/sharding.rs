@@ -10,7 +10,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 use crate::common::{Settings, Spread, Table};
 
@@ -24,50 +24,12 @@ const CASES: [(usize, usize); 6] = [
     (64, 1024),
 ];
 
-/// A listening socket with `SO_REUSEPORT`, on `port` of 127.0.0.1 (0: any), non-blocking.
-fn reuseport_listener(port: u16) -> io::Result<TcpListener> {
-    // SAFETY: socket takes no pointers; the arguments are valid constants.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_INET,
-            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-            0,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just returned by socket and is owned by nobody else.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let on: libc::c_int = 1;
-    let addr = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: port.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
-        },
-        sin_zero: [0; 8],
-    };
-    // SAFETY: each call gets the live socket and a pointer to a live local of the size passed.
-    let failed = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_REUSEPORT,
-            (&on as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        ) != 0
-            || libc::bind(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_in).cast(),
-                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-            ) != 0
-            || libc::listen(fd.as_raw_fd(), 4096) != 0
-    };
-    if failed {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(TcpListener::from(fd))
+/// A listening socket with `SO_REUSEPORT` on `addr`, non-blocking, as `std` type (the runtime's
+/// `bind_reuseport` sets the socket up; no runtime is needed to accept from it).
+fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+    let listener = runtime::net::TcpListener::bind_reuseport(addr)?.into_std()?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 /// Makes `stream` close with a reset (`SO_LINGER` 0), so that thousands of closed test
@@ -91,11 +53,11 @@ fn reset_on_close(stream: &TcpStream) {
 
 /// Connections per listener after `connections` connects to a group of `listeners`.
 fn spread(listeners: usize, connections: usize) -> io::Result<Vec<usize>> {
-    let first = reuseport_listener(0)?;
-    let addr: SocketAddr = first.local_addr()?;
+    let first = reuseport_listener(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let addr = first.local_addr()?;
     let mut group = vec![first];
     for _ in 1..listeners {
-        group.push(reuseport_listener(addr.port())?);
+        group.push(reuseport_listener(addr)?);
     }
     let clients: Vec<TcpStream> = (0..connections)
         .map(|_| {
