@@ -23,7 +23,6 @@ use std::process::Command;
 
 use runtime::{Backend, Runtime};
 
-use super::threads::gettid;
 use crate::common::{Settings, Spread, Table};
 
 /// The environment variable that makes the bench binary a memory-measuring child.
@@ -121,13 +120,13 @@ pub fn child(spec: &str) {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers)
                 .on_thread_start(move || {
-                    let _ = tx.send((stack_marker(), gettid()));
+                    let _ = tx.send(stack_marker());
                 })
                 .enable_all()
                 .build()
                 .expect("tokio starts");
             let stacks: Vec<usize> = (0..workers)
-                .map(|_| rx.recv().expect("a worker started").0)
+                .map(|_| rx.recv().expect("a worker started"))
                 .collect();
             // Let each worker run a task, as the runtime's workers run a job below.
             rt.block_on(async {
