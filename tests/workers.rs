@@ -220,3 +220,37 @@ fn worker_stats_cover_every_worker() {
         });
     }
 }
+
+/// `pin_workers(true)` gives each worker its own CPU (worker `i` on the `i`-th allowed CPU).
+#[test]
+fn pinned_workers_each_get_their_own_cpu() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus < 2 {
+        eprintln!("pinned_workers_each_get_their_own_cpu: skipped: one CPU");
+        return;
+    }
+    // A thread of its own: pinning worker 0 pins the thread that builds the runtime.
+    std::thread::spawn(|| {
+        let rt = Runtime::builder()
+            .workers(2)
+            .pin_workers(true)
+            .build()
+            .unwrap();
+        let handle = rt.handle();
+        let on = rt.block_on(async move {
+            let mut on = Vec::new();
+            for worker in 0..2 {
+                // SAFETY: sched_getcpu takes no arguments.
+                let cpu = handle
+                    .spawn_on(worker, async { unsafe { libc::sched_getcpu() } })
+                    .await
+                    .unwrap();
+                on.push(cpu);
+            }
+            on
+        });
+        assert_ne!(on[0], on[1], "both workers on CPU {}", on[0]);
+    })
+    .join()
+    .unwrap();
+}

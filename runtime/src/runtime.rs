@@ -90,11 +90,12 @@ impl Runtime {
     }
 
     pub(crate) fn from_builder(builder: &Builder) -> io::Result<Runtime> {
+        let cpus = worker::allowed_cpus();
         if builder.pin_workers {
-            worker::pin_to_cpu(0);
+            worker::pin(0, &cpus);
         }
         let core = Core::new(builder)?;
-        let (handle, threads) = worker::start(builder, &core)?;
+        let (handle, threads) = worker::start(builder, &core, &cpus)?;
         Ok(Runtime::from_core(
             core,
             WorkerInfo { id: 0, handle },

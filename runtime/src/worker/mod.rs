@@ -50,7 +50,11 @@ pub(crate) struct WorkerThread {
 
 /// Starts workers `1..builder.workers` (worker 0 is the caller's `core`) and returns the handle
 /// to all of them.
-pub(crate) fn start(builder: &Builder, core: &Core) -> io::Result<(Handle, Vec<WorkerThread>)> {
+pub(crate) fn start(
+    builder: &Builder,
+    core: &Core,
+    cpus: &[usize],
+) -> io::Result<(Handle, Vec<WorkerThread>)> {
     let count = builder.workers.expect("resolved by Builder::validated");
     let mut inboxes = vec![core.inbox.clone()];
     let mut threads = Vec::new();
@@ -60,12 +64,13 @@ pub(crate) fn start(builder: &Builder, core: &Core) -> io::Result<(Handle, Vec<W
         let (go_tx, go_rx) = mpsc::channel::<Handle>();
         let (done_tx, done) = mpsc::channel::<()>();
         let builder = builder.clone();
+        let cpus = cpus.to_vec();
         let spawned = std::thread::Builder::new()
             .name(format!("runtime-worker-{id}"))
             .spawn(move || {
                 crate::signal::block_async_signals();
                 if builder.pin_workers {
-                    pin_to_cpu(id);
+                    pin(id, &cpus);
                 }
                 let core = match Core::new(&builder) {
                     Ok(core) => core,
@@ -126,24 +131,33 @@ pub(crate) fn join(threads: Vec<WorkerThread>, deadline: Option<Instant>) {
     }
 }
 
-/// Pins the calling thread to CPU `index`, counted among the CPUs this process may use.
-pub(crate) fn pin_to_cpu(index: usize) {
-    // SAFETY: a zeroed cpu_set_t is an empty set; sched_getaffinity fills it and
-    // sched_setaffinity reads it, both with its exact size.
+/// The CPUs this process may run on (empty if that cannot be read). Read once, before worker 0
+/// pins itself: threads inherit their creator's mask, so a worker started after that would see
+/// worker 0's single CPU only.
+pub(crate) fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is an empty set; sched_getaffinity fills it with its exact size,
+    // and CPU_ISSET reads it.
     unsafe {
         let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-        let size = std::mem::size_of::<libc::cpu_set_t>();
-        if libc::sched_getaffinity(0, size, &mut allowed) != 0 {
-            return;
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+            return Vec::new();
         }
-        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+        (0..libc::CPU_SETSIZE as usize)
             .filter(|&cpu| libc::CPU_ISSET(cpu, &allowed))
-            .collect();
-        if cpus.is_empty() {
-            return;
-        }
+            .collect()
+    }
+}
+
+/// Pins the calling thread — worker `worker` — to its CPU among `cpus` (round robin).
+pub(crate) fn pin(worker: usize, cpus: &[usize]) {
+    let Some(&cpu) = cpus.get(worker % cpus.len().max(1)) else {
+        return;
+    };
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET writes one bit of it and
+    // sched_setaffinity reads it with its exact size.
+    unsafe {
         let mut one: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpus[index % cpus.len()], &mut one);
-        libc::sched_setaffinity(0, size, &one);
+        libc::CPU_SET(cpu, &mut one);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one);
     }
 }
