@@ -19,6 +19,8 @@ use std::cell::Cell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 #[cfg(feature = "io-uring")]
+use std::task::{Context, Poll};
+#[cfg(feature = "io-uring")]
 use std::{
     cell::RefCell, collections::VecDeque, io, panic::AssertUnwindSafe, rc::Weak, task::Waker,
 };
@@ -264,6 +266,17 @@ impl SharedFd {
             std::mem::take(&mut s.waiters)
         });
         wake_all(waiters);
+    }
+
+    /// The completion face of every read and accept, once the stash had nothing for it: a
+    /// cancelled operation still in the kernel has a result that comes first (`Pending`, woken
+    /// when it arrives); else `Ready(None)`: ask the kernel. Written as
+    /// `match self.take_stashed() { Some(r) => Ready(Some(r)), None => self.fd.after_orphans(cx) }`.
+    pub(crate) fn after_orphans<T>(&self, cx: &Context<'_>) -> Poll<Option<T>> {
+        if self.wait_for_orphans(cx.waker()) {
+            return Poll::Pending;
+        }
+        Poll::Ready(None)
     }
 
     /// Notes a cancelled operation whose result will come to the stash.

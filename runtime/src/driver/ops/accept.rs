@@ -67,13 +67,10 @@ impl Operation for Accept {
         &mut self,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<io::Result<usize>>> {
-        if let Some(result) = self.take_stashed() {
-            return std::task::Poll::Ready(Some(result));
+        match self.take_stashed() {
+            Some(result) => std::task::Poll::Ready(Some(result)),
+            None => self.fd.after_orphans(cx),
         }
-        if self.fd.wait_for_orphans(cx.waker()) {
-            return std::task::Poll::Pending;
-        }
-        std::task::Poll::Ready(None)
     }
 
     #[cfg(feature = "io-uring")]

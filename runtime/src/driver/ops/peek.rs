@@ -105,14 +105,11 @@ impl<B: IoBufMut> Operation for Peek<B> {
 
     #[cfg(feature = "io-uring")]
     fn take_ready(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<usize>>> {
-        if let Some(result) = self.copy_stashed() {
-            return Poll::Ready(Some(result));
-        }
         // A cancelled read still in the kernel may take the bytes this peek would see.
-        if self.fd.wait_for_orphans(cx.waker()) {
-            return Poll::Pending;
+        match self.copy_stashed() {
+            Some(result) => Poll::Ready(Some(result)),
+            None => self.fd.after_orphans(cx),
         }
-        Poll::Ready(None)
     }
 
     #[cfg(feature = "io-uring")]

@@ -131,13 +131,10 @@ impl Operation for PollRecv {
     #[cfg(feature = "io-uring")]
     fn take_ready(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<usize>>> {
         // SAFETY: the target is writable for `len` bytes during this poll (module invariant).
-        if let Some(result) = unsafe { self.fd.take_bytes(self.ptr, self.len) } {
-            return Poll::Ready(Some(result));
+        match unsafe { self.fd.take_bytes(self.ptr, self.len) } {
+            Some(result) => Poll::Ready(Some(result)),
+            None => self.fd.after_orphans(cx),
         }
-        if self.fd.wait_for_orphans(cx.waker()) {
-            return Poll::Pending;
-        }
-        Poll::Ready(None)
     }
 
     #[cfg(feature = "io-uring")]

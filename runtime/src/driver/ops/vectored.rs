@@ -196,13 +196,10 @@ impl<B: IoBufMut> Operation for ReadV<B> {
 
     #[cfg(feature = "io-uring")]
     fn take_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Option<io::Result<usize>>> {
-        if let Some(result) = self.take_stashed() {
-            return Poll::Ready(Some(result));
+        match self.take_stashed() {
+            Some(result) => Poll::Ready(Some(result)),
+            None => self.fd.after_orphans(cx),
         }
-        if self.fd.wait_for_orphans(cx.waker()) {
-            return Poll::Pending;
-        }
-        Poll::Ready(None)
     }
 
     #[cfg(feature = "io-uring")]
