@@ -1,8 +1,9 @@
-//! The one thread-local: which runtime (if any) this thread is running, and this thread's counters.
+//! The runtime's thread-local: which runtime (if any) this thread is running, this thread's
+//! counters, and the mailboxes of the drivers alive on this thread (see `driver/identity.rs`).
 //!
 //! `block_on` *enters* a runtime by storing a pointer to its [`Core`] here for the duration of the
-//! call; futures reach their driver, timers and executor through the functions below. This is the
-//! only global state in the crate.
+//! call; futures reach their driver, timers and executor through the functions below. (The only
+//! other per-thread state is the trace's recording lane, `trace/lane.rs`, used when tracing is on.)
 //!
 //! # Invariant
 //! `core` is either null or points to a `Core` that outlives the [`EnterGuard`] which stored it: the
