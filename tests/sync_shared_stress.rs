@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use std::sync::Arc;
+use std::task::Poll;
 use std::thread;
 
 use runtime::sync::shared::{broadcast, mpsc, oneshot, Notify};
@@ -251,8 +252,18 @@ async fn notify_one_round(mut rng: XorShift, side: Side) {
         }
     }
     done.store(true, SeqCst);
-    notify.notify_waiters();
-    waiters.await.expect("the waiters panicked");
+    // A waiter on another thread may have checked `done` just before it was set and create its
+    // `Notified` just after a `notify_waiters`: that one would wait for the next call. So call it
+    // until every waiter is done.
+    let mut waiters = pin!(waiters);
+    loop {
+        notify.notify_waiters();
+        if let Poll::Ready(result) = poll_once(waiters.as_mut()).await {
+            result.expect("the waiters panicked");
+            break;
+        }
+        yield_now().await;
+    }
     assert_eq!(received.load(SeqCst), NOTIFICATIONS);
     assert_no_permit(&notify).await;
 }
