@@ -224,7 +224,7 @@ mod loom_tests {
             let executor = Executor::new(unparker.clone());
             let shared = executor.shared().clone();
             let waker_slot = Rc::new(Cell::new(None));
-            let handle = executor.spawn(GivesWaker(waker_slot.clone()));
+            let handle = executor.spawn(GivesWaker(waker_slot.clone()), ());
             executor.run_ready(); // the task is polled once and its waker escapes
             let waker = waker_slot.take().expect("the task was polled");
 
