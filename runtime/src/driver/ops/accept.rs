@@ -102,7 +102,7 @@ impl Operation for Accept {
 impl Accept {
     /// The oldest stashed connection (or error), if any.
     fn take_stashed(&mut self) -> Option<io::Result<usize>> {
-        use std::os::fd::IntoRawFd;
+        use std::os::fd::{AsRawFd, IntoRawFd};
         loop {
             let next = self
                 .fd
@@ -115,7 +115,10 @@ impl Accept {
                 Err(Some(e)) => return Some(Err(e)),
                 Err(None) => continue, // only receive feeds report an end of stream
             };
-            match addr.map(Ok).unwrap_or_else(|| peer_of(&conn)) {
+            match addr
+                .map(Ok)
+                .unwrap_or_else(|| super::peer_of(conn.as_raw_fd()))
+            {
                 Ok(addr) => {
                     *self.addr = addr;
                     return Some(Ok(conn.into_raw_fd() as usize));
@@ -125,16 +128,4 @@ impl Accept {
             }
         }
     }
-}
-
-/// The peer address of an accepted connection (`getpeername`).
-#[cfg(feature = "io-uring")]
-fn peer_of(conn: &std::os::fd::OwnedFd) -> io::Result<SockAddr> {
-    use std::os::fd::AsRawFd;
-    let mut addr = SockAddr::empty();
-    // SAFETY: `addr` is writable for `len` bytes, which the kernel updates.
-    syscall!(other_syscalls, unsafe {
-        libc::getpeername(conn.as_raw_fd(), addr.as_mut_ptr(), &mut addr.len)
-    })?;
-    Ok(addr)
 }

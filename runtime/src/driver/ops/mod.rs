@@ -30,3 +30,15 @@ fn owned_fd(fd: usize) -> std::os::fd::OwnedFd {
     // nobody else owns.
     unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) }
 }
+
+/// The peer address of a connected socket (`getpeername`): an accepted connection taken from the
+/// stash, or the sender of a datagram kept by a cancelled `recv`.
+#[cfg(feature = "io-uring")]
+fn peer_of(fd: std::os::fd::RawFd) -> std::io::Result<crate::driver::sockaddr::SockAddr> {
+    let mut addr = crate::driver::sockaddr::SockAddr::empty();
+    // SAFETY: `addr` is writable for `len` bytes, which the kernel updates.
+    crate::driver::syscall::syscall!(other_syscalls, unsafe {
+        libc::getpeername(fd, addr.as_mut_ptr(), &mut addr.len)
+    })?;
+    Ok(addr)
+}

@@ -93,7 +93,7 @@ impl<B: IoBufMut> RecvFrom<B> {
         let (n, from) = unsafe { self.fd.take_datagram(ptr, len) }?;
         let from = match from {
             Some(addr) => addr,
-            None => match connected_peer(&self.fd) {
+            None => match super::peer_of(self.fd.raw()) {
                 Ok(addr) => addr,
                 Err(e) => return Some(Err(e)),
             },
@@ -102,17 +102,6 @@ impl<B: IoBufMut> RecvFrom<B> {
         self.msg.hdr.msg_namelen = from.len;
         Some(Ok(n))
     }
-}
-
-/// The peer of a connected socket (`getpeername`).
-#[cfg(feature = "io-uring")]
-fn connected_peer(fd: &SharedFd) -> io::Result<SockAddr> {
-    let mut addr = SockAddr::empty();
-    // SAFETY: `addr` is writable for `len` bytes, which the kernel updates.
-    syscall!(other_syscalls, unsafe {
-        libc::getpeername(fd.raw(), addr.as_mut_ptr(), &mut addr.len)
-    })?;
-    Ok(addr)
 }
 
 impl<B: IoBufMut> Operation for RecvFrom<B> {
