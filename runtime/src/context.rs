@@ -22,14 +22,15 @@ use crate::stats::Counters;
 use crate::task::Notified;
 use crate::time::Timers;
 
+/// What the hot path reads: every field is plain data with nothing to drop, so the thread-local
+/// needs no destructor, and reaching it is one load relative to the thread pointer, with no
+/// "initialised yet? destroyed already?" check (a thread-local with a destructor pays that check
+/// on every access).
 struct Context {
     core: Cell<*const Core>,
     counters: Counters,
     /// IO operations the current poll may still complete before it must yield (see [`budget`]).
     budget: Cell<u32>,
-    /// The mailbox of every driver alive on this thread, entered or not (see
-    /// `driver/identity.rs`): where things dropped away from their driver are posted.
-    mailboxes: RefCell<Vec<(DriverId, Rc<Mailbox>)>>,
 }
 
 thread_local! {
@@ -38,9 +39,13 @@ thread_local! {
             core: Cell::new(ptr::null()),
             counters: Counters::new(),
             budget: Cell::new(BUDGET),
-            mailboxes: RefCell::new(Vec::new()),
         }
     };
+
+    /// The mailbox of every driver alive on this thread, entered or not (see
+    /// `driver/identity.rs`): where things dropped away from their driver are posted. Kept apart
+    /// from [`CONTEXT`] because it owns heap memory, and so needs a destructor.
+    static MAILBOXES: RefCell<Vec<(DriverId, Rc<Mailbox>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// How many operations one poll of a task may complete before it is made to yield.
@@ -57,12 +62,12 @@ pub(crate) mod budget {
 
     /// A task (or the `block_on` future) is about to be polled.
     pub(crate) fn reset() {
-        let _ = CONTEXT.try_with(|c| c.budget.set(BUDGET));
+        CONTEXT.with(|c| c.budget.set(BUDGET));
     }
 
     /// `Pending` (after waking the task) when the budget is spent.
     pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-        let left = CONTEXT.try_with(|c| c.budget.get()).unwrap_or(BUDGET);
+        let left = CONTEXT.with(|c| c.budget.get());
         if left == 0 {
             cx.waker().wake_by_ref();
             return Poll::Pending;
@@ -72,7 +77,7 @@ pub(crate) mod budget {
 
     /// One operation completed.
     pub(crate) fn spend() {
-        let _ = CONTEXT.try_with(|c| c.budget.set(c.budget.get().saturating_sub(1)));
+        CONTEXT.with(|c| c.budget.set(c.budget.get().saturating_sub(1)));
     }
 }
 
@@ -104,13 +109,13 @@ pub(crate) fn enter(core: &Core, nested: bool) -> EnterGuard<'_> {
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
         let previous = self.previous;
-        let _ = CONTEXT.try_with(|c| c.core.set(previous));
+        CONTEXT.with(|c| c.core.set(previous));
     }
 }
 
 /// Runs `f` on the entered runtime's core, or returns `None` when no runtime is entered.
 fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
-    let core = CONTEXT.try_with(|c| c.core.get()).ok()?;
+    let core = CONTEXT.with(|c| c.core.get());
     if core.is_null() {
         return None;
     }
@@ -120,11 +125,46 @@ fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
 }
 
 fn with_core<R>(f: impl FnOnce(&Core) -> R) -> R {
-    try_with_core(f).unwrap_or_else(|| {
-        panic!(
-            "there is no runtime on this thread: this must be called from inside `block_on`, \
-             `#[runtime::main]`, `#[runtime::test]` or a task spawned on a runtime"
-        )
+    try_with_core(f).unwrap_or_else(|| no_runtime())
+}
+
+#[cold]
+#[track_caller]
+fn no_runtime() -> ! {
+    panic!(
+        "there is no runtime on this thread: this must be called from inside `block_on`, \
+         `#[runtime::main]`, `#[runtime::test]` or a task spawned on a runtime"
+    )
+}
+
+/// The poll of one IO operation, with a single look at the thread-local: the cooperative budget
+/// (see [`budget`]), the entered runtime's driver for `f`, and the budget spent when `f` returns
+/// `Ready`. Panics outside a runtime, and when the driver is already borrowed.
+#[inline]
+pub(crate) fn poll_with_driver<R>(
+    cx: &mut std::task::Context<'_>,
+    f: impl FnOnce(&mut Driver, &mut std::task::Context<'_>) -> std::task::Poll<R>,
+) -> std::task::Poll<R> {
+    CONTEXT.with(|c| {
+        let left = c.budget.get();
+        if left == 0 {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let core = c.core.get();
+        if core.is_null() {
+            no_runtime();
+        }
+        // SAFETY: as in `try_with_core`: the EnterGuard that stored the pointer outlives this call.
+        let core = unsafe { &*core };
+        let result = f(
+            &mut borrow_driver(core).expect("the driver is busy (re-entrant use)"),
+            cx,
+        );
+        if result.is_ready() {
+            c.budget.set(left - 1);
+        }
+        result
     })
 }
 
@@ -200,19 +240,19 @@ pub(crate) fn is_current(shared: &std::sync::Arc<crate::executor::Shared>) -> bo
 /// A driver was created on this thread: things of its own dropped elsewhere reach it through
 /// `mailbox`.
 pub(crate) fn register_mailbox(id: DriverId, mailbox: Rc<Mailbox>) {
-    let _ = CONTEXT.try_with(|c| c.mailboxes.borrow_mut().push((id, mailbox)));
+    let _ = MAILBOXES.try_with(|boxes| boxes.borrow_mut().push((id, mailbox)));
 }
 
 /// The driver `id` is being dropped: nothing can be posted to it any more.
 pub(crate) fn unregister_mailbox(id: DriverId) {
-    let _ = CONTEXT.try_with(|c| c.mailboxes.borrow_mut().retain(|(owner, _)| *owner != id));
+    let _ = MAILBOXES.try_with(|boxes| boxes.borrow_mut().retain(|(owner, _)| *owner != id));
 }
 
 /// The mailbox of the driver `id`, when that driver is alive on this thread.
 pub(crate) fn mailbox(id: DriverId) -> Option<Rc<Mailbox>> {
-    CONTEXT
-        .try_with(|c| {
-            let boxes = c.mailboxes.try_borrow().ok()?;
+    MAILBOXES
+        .try_with(|boxes| {
+            let boxes = boxes.try_borrow().ok()?;
             boxes
                 .iter()
                 .find(|(owner, _)| *owner == id)
@@ -225,12 +265,10 @@ pub(crate) fn mailbox(id: DriverId) -> Option<Rc<Mailbox>> {
 /// Bumps this thread's counters: `count(|c| c.polls.inc())`.
 #[inline]
 pub(crate) fn count(f: impl FnOnce(&Counters)) {
-    let _ = CONTEXT.try_with(|c| f(&c.counters));
+    CONTEXT.with(|c| f(&c.counters));
 }
 
 /// A snapshot of this thread's counters.
 pub(crate) fn stats() -> crate::Stats {
-    CONTEXT
-        .try_with(|c| c.counters.snapshot())
-        .unwrap_or_default()
+    CONTEXT.with(|c| c.counters.snapshot())
 }

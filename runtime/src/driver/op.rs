@@ -164,20 +164,18 @@ impl<T: Operation> Future for Op<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
         let this = self.get_mut();
-        if crate::context::budget::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
         let data = this
             .data
             .as_mut()
             .expect("an IO operation was polled after it completed");
-        let result =
-            match crate::context::with_driver(|driver| driver.poll_op(data, &mut this.stage, cx)) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(result) => result,
-            };
+        let stage = &mut this.stage;
+        let result = match crate::context::poll_with_driver(cx, |driver, cx| {
+            driver.poll_op(data, stage, cx)
+        }) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(result) => result,
+        };
         this.stage = Stage::Done;
-        crate::context::budget::spend();
         let data = this.data.take().expect("checked above");
         // Outside the driver borrow: completing may drop descriptors, which talk to the driver.
         Poll::Ready(data.complete(result))

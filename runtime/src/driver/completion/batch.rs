@@ -95,7 +95,8 @@ impl Batching {
             return;
         }
         if let Some((_, since)) = self.probe {
-            if self.turn_start.duration_since(since) < PROBE_EXPIRY {
+            // Most operations are queued in the turn that queued the probe: no clock arithmetic.
+            if since == self.turn_start || self.turn_start.duration_since(since) < PROBE_EXPIRY {
                 return;
             }
             // At least that long: operations are slow (or idle) rather than quick.
