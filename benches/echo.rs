@@ -1,25 +1,47 @@
-//! TCP echo benchmark: one echo server per runtime, driven by the `loadgen` crate.
+//! TCP echo benchmark: one echo server per runtime, and two hand-written loops with no runtime
+//! as the floor, driven by the `loadgen` crate.
 //!
 //! ```text
-//! cargo bench --bench echo                  # 4 scenarios × 6 servers, 5 interleaved repetitions
+//! cargo bench --bench echo                  # 4 scenarios × 8 servers, 5 interleaved repetitions
 //! BENCH_QUICK=1 cargo bench --bench echo    # short runs, 3 repetitions
 //! cargo bench --bench echo -- "64 B × 100"  # one scenario
 //! ECHO_SECS=2 cargo bench --bench echo      # longer runs (default 0.5 s, quick 0.15 s)
+//! BENCH_CONTENDERS=hand-written cargo bench --bench echo   # only the floor
+//! ECHO_PERF=0 cargo bench --bench echo      # no perf sampling: CPU split from getrusage only
 //! ```
+//!
+//! Servers, each accepting `C` connections and echoing until they all close:
+//! - `runtime (epoll|io_uring)`: this project's runtime, a task per connection (`echo/on_runtime.rs`);
+//! - `tokio current_thread` (**the baseline of every "vs tokio ct" ratio**) and
+//!   `tokio multi_thread(1)`, a task per connection (`echo/on_tokio.rs`);
+//! - `monoio (io_uring|legacy/epoll)`, a task per connection (`echo/on_monoio.rs`);
+//! - `hand-written epoll loop` and `hand-written io_uring loop`: no runtime at all, one loop over
+//!   raw `epoll_wait` or `io_uring_enter` (`echo/on_raw_epoll.rs`, `echo/on_raw_uring.rs`). They
+//!   are the floor: what the kernel costs for the same echo, so what a runtime adds is the gap.
 //!
 //! Set-up, the same for every server:
 //! - the server runs on one thread pinned to core 0 (tokio `multi_thread(1)`: its one worker);
 //! - the load generator (one thread, raw epoll, every byte verified) runs pinned to core 1, with
 //!   `C` connections each keeping one message of `S` bytes in flight (ping-pong), for a fixed time;
-//! - the server measures itself over the steady part of the run (see `echo/meter.rs`): CPU time of
-//!   its thread from `getrusage(RUSAGE_THREAD)`, and for this project's runtime the syscall
-//!   counters of `runtime::stats()`.
+//! - the server measures itself over the steady part of the run, from its last accept to the first
+//!   end of stream (see `echo/meter.rs`).
 //!
-//! Reported per (scenario, server): echoed messages per second and p99 latency as the client saw
-//! them (medians of the repetitions), server CPU per message (user and system), syscalls and
-//! `io_uring_enter` per message, and the load generator's own CPU per message (if it nears the
-//! server's, the client is the bottleneck). Per-message costs pool all repetitions (see [`Row`]).
-//! Ratios divide by tokio `current_thread`'s figure.
+//! Columns, per (scenario, server):
+//! - msgs/s, median (min–max) of the repetitions, and p99 latency (median of the repetitions): as
+//!   the load generator saw them over its whole run;
+//! - user µs/msg (perf): the server thread's user-space CPU time per echoed message in the window,
+//!   from `perf record -e cpu-clock -F 4000` on that thread (`echo/perf_sampler.rs`): the samples
+//!   with a user-space instruction pointer, each standing for its period (250 µs of CPU time);
+//!   CPU µs/msg (perf) adds the kernel-space samples. Where perf is missing or cannot attach, the
+//!   user column falls back to `getrusage` and a warning above the tables says so;
+//! - rusage µs/msg user+sys: `getrusage(RUSAGE_THREAD)` over the same window. Its total is exact
+//!   but its user/system split is decided at timer ticks, too coarse for sub-µs user costs;
+//! - syscalls/msg and io_uring_enter/msg: `runtime::stats()` over the window (this runtime only);
+//! - client CPU µs/msg: the load generator's own CPU (if it nears the server's, the client is the
+//!   bottleneck).
+//!
+//! Per-message costs pool all repetitions: total CPU time (or samples, or counts) over all of them
+//! divided by all their messages (see [`Row`]). Ratios divide by tokio `current_thread`'s figure.
 
 mod common;
 
@@ -27,10 +49,16 @@ mod common;
 mod meter;
 #[path = "echo/on_monoio.rs"]
 mod on_monoio;
+#[path = "echo/on_raw_epoll.rs"]
+mod on_raw_epoll;
+#[path = "echo/on_raw_uring.rs"]
+mod on_raw_uring;
 #[path = "echo/on_runtime.rs"]
 mod on_runtime;
 #[path = "echo/on_tokio.rs"]
 mod on_tokio;
+#[path = "echo/perf_sampler.rs"]
+mod perf_sampler;
 #[path = "echo/server.rs"]
 mod server;
 
@@ -38,6 +66,7 @@ use std::time::Duration;
 
 use common::contender::Contender;
 use common::{interleave, rate, ratio, seconds, sys, Settings, Spread, Table};
+use perf_sampler::Sampled;
 use runtime::Backend;
 
 /// Every server's read buffer: room for the largest message.
@@ -95,6 +124,8 @@ struct Sample {
     server_msgs: f64,
     /// This project's runtime only: its counters over the same window.
     stats: Option<runtime::Stats>,
+    /// The window's CPU time as perf sampled it (when perf works here).
+    sampled: Option<Sampled>,
     /// Load generator CPU seconds (user + system) and the messages of its run.
     client_cpu: f64,
     client_msgs: f64,
@@ -131,6 +162,7 @@ fn measure(contender: Contender, scenario: Scenario, run_for: Duration) -> Resul
         server_sys: measured.cpu.sys.as_secs_f64(),
         server_msgs,
         stats: measured.stats,
+        sampled: measured.sampled,
         client_cpu: (report.client_user_cpu + report.client_sys_cpu).as_secs_f64(),
         client_msgs: report.messages as f64,
     })
@@ -141,14 +173,18 @@ fn measure(contender: Contender, scenario: Scenario, run_for: Duration) -> Resul
 /// Rates and latencies are medians of the repetitions. Per-message costs are *pooled*: the total
 /// over all repetitions divided by all their messages. The kernel splits a thread's CPU time into
 /// user and system by sampling at each timer tick, so a single half-second run holds too few ticks
-/// for a stable split; pooling the repetitions multiplies the ticks.
+/// for a stable split; pooling the repetitions multiplies the ticks. perf samples 4000 times per
+/// second of CPU time, and pooling its samples likewise steadies the figure.
 #[derive(Debug, Clone)]
 struct Row {
     rate: Spread,
     p99: f64,
-    /// Server CPU seconds per message, user and system.
+    /// Server CPU seconds per message, user and system, from `getrusage`.
     user: f64,
     sys: f64,
+    /// Server CPU seconds per message from perf's samples, user and kernel, pooled over the
+    /// repetitions that have samples.
+    sampled: Option<(f64, f64)>,
     /// Load generator CPU seconds per message.
     client: f64,
     /// Every counter summed over the repetitions, and the messages they cover.
@@ -165,7 +201,15 @@ impl Row {
                 Some((add_stats(total, s.stats?), msgs + s.server_msgs))
             },
         );
+        let with_samples = samples
+            .iter()
+            .filter_map(|s| Some((s.sampled?, s.server_msgs)));
+        let (user_ns, kernel_ns, msgs) = with_samples.fold((0, 0, 0.0), |(u, k, m), (s, n)| {
+            (u + s.user_ns, k + s.kernel_ns, m + n)
+        });
         Row {
+            sampled: (msgs > 0.0)
+                .then(|| (user_ns as f64 * 1e-9 / msgs, kernel_ns as f64 * 1e-9 / msgs)),
             rate: Spread::of(samples.iter().map(|s| s.msgs_per_sec)).expect("at least one sample"),
             p99: Spread::of(samples.iter().map(|s| s.p99)).map_or(f64::NAN, |s| s.median),
             user: sum(&|s| s.server_user) / server_msgs,
@@ -180,6 +224,23 @@ impl Row {
         self.totals
             .as_ref()
             .map(|(stats, msgs)| pick(stats) as f64 / msgs)
+    }
+
+    /// User CPU seconds per message: perf's samples when perf works here, else `getrusage`'s.
+    fn user_cpu(&self) -> Option<f64> {
+        if perf_sampler::enabled() {
+            self.sampled.map(|(user, _)| user)
+        } else {
+            Some(self.user)
+        }
+    }
+
+    /// User + kernel CPU seconds per message from perf's samples; `None` without kernel samples
+    /// (perf not allowed to sample the kernel: the total would be the user part only).
+    fn sampled_cpu(&self) -> Option<f64> {
+        self.sampled
+            .filter(|&(_, kernel)| kernel > 0.0)
+            .map(|(user, kernel)| user + kernel)
     }
 
     fn syscalls(&self) -> Option<f64> {
@@ -200,6 +261,19 @@ fn micros(s: f64) -> String {
     format!("{:.2}", s * 1e6)
 }
 
+fn micros_or_dash(s: Option<f64>) -> String {
+    s.map_or("–".to_string(), micros)
+}
+
+/// Where the user CPU figures come from, for the column titles.
+fn user_source() -> &'static str {
+    if perf_sampler::enabled() {
+        "perf"
+    } else {
+        "rusage"
+    }
+}
+
 fn per_msg(v: Option<f64>) -> String {
     v.map_or("–".to_string(), |v| format!("{v:.3}"))
 }
@@ -213,8 +287,16 @@ fn main() {
             .unwrap_or(settings.pick(0.5, 0.15)),
     );
     sys::raise_fd_limit();
+    // Before pinning: perf's trial start should not crowd the load generator's core.
+    let perf = perf_sampler::probe();
     let pinned = sys::pin_to_core(CLIENT_CORE);
-    println!("## Echo\n\n{}", settings.describe());
+    println!("## Echo\n");
+    if let Err(why) = perf {
+        println!(
+            "> warning: no perf sampling ({why}): the user CPU columns come from getrusage ticks\n"
+        );
+    }
+    println!("{}", settings.describe());
     println!(
         "server on core {}, load generator on core {CLIENT_CORE}{}, {run_for:?} per run, depth 1\n",
         server::SERVER_CORE,
@@ -225,7 +307,7 @@ fn main() {
         },
     );
 
-    let contenders = Contender::selected(&settings);
+    let contenders = Contender::selected(&Contender::ECHO, &settings);
     let mut results: Vec<(Scenario, Vec<Result<Row, String>>)> = Vec::new();
     for scenario in SCENARIOS {
         if !settings.wants(&scenario.name()) {
@@ -252,13 +334,16 @@ fn baseline<'a>(contenders: &[Contender], rows: &'a [Result<Row, String>]) -> Op
 fn print_scenario(scenario: Scenario, contenders: &[Contender], rows: &[Result<Row, String>]) {
     let base = baseline(contenders, rows);
     println!("### {}\n", scenario.name());
+    let user_title = format!("user µs/msg ({})", user_source());
     let mut table = Table::new(&[
         "server",
         "msgs/s median (min–max)",
         "vs tokio ct",
         "p99",
-        "server CPU µs/msg user+sys",
+        &user_title,
         "user vs tokio ct",
+        "CPU µs/msg (perf)",
+        "rusage µs/msg user+sys",
         "syscalls/msg",
         "io_uring_enter/msg",
         "client CPU µs/msg",
@@ -270,8 +355,13 @@ fn print_scenario(scenario: Scenario, contenders: &[Contender], rows: &[Result<R
                 r.rate.show(rate),
                 ratio(r.rate.median, base.map(|b| b.rate.median)),
                 seconds(r.p99),
+                micros_or_dash(r.user_cpu()),
+                ratio(
+                    r.user_cpu().unwrap_or(f64::NAN),
+                    base.and_then(Row::user_cpu),
+                ),
+                micros_or_dash(r.sampled_cpu()),
                 format!("{}+{}", micros(r.user), micros(r.sys)),
-                ratio(r.user, base.map(|b| b.user)),
                 per_msg(r.syscalls()),
                 per_msg(r.enters()),
                 micros(r.client),
@@ -316,7 +406,7 @@ fn print_targets(contenders: &[Contender], results: &[(Scenario, Vec<Result<Row,
     let mut check = |what: String, measured: Option<f64>, limit: f64, at_most: bool| {
         let (text, met) = match measured {
             Some(v) if v.is_finite() => (
-                format!("{v:.3}"),
+                format!("{v:.3}×"),
                 if (at_most && v <= limit) || (!at_most && v >= limit) {
                     "yes"
                 } else {
@@ -327,33 +417,54 @@ fn print_targets(contenders: &[Contender], results: &[(Scenario, Vec<Result<Row,
         };
         table.row(vec![what, text, met.to_string()]);
     };
+    // `a / b` of one figure of two rows, when both have it.
+    let over = |a: &Option<Row>, b: &Option<Row>, f: fn(&Row) -> Option<f64>| -> Option<f64> {
+        Some(f(a.as_ref()?)? / f(b.as_ref()?)?)
+    };
+    let user = user_source();
     for (scenario, rows) in results {
-        let base = baseline(contenders, rows);
-        if scenario.payload == 64 && scenario.conns == 100 {
+        let base = baseline(contenders, rows).cloned();
+        if is_headline(*scenario) {
             let e = find(epoll, rows);
             let u = find(uring, rows);
+            let monoio = find(Contender::MonoioIoUring, rows);
+            let floor = find(Contender::RawUring, rows);
+            let rate = |r: &Row| Some(r.rate.median);
+            let p99 = |r: &Row| Some(r.p99);
             check(
-                "64 B × 100, epoll: syscalls/msg ≤ 2.01".into(),
-                e.as_ref().and_then(|r| r.syscalls()),
-                2.01,
+                format!("64 B × 100, epoll: user CPU/msg ({user}) ≤ 0.7× tokio ct"),
+                over(&e, &base, Row::user_cpu),
+                0.7,
                 true,
             );
             check(
-                "64 B × 100, io_uring: io_uring_enter/msg ≤ 0.02".into(),
-                u.as_ref().and_then(|r| r.enters()),
-                0.02,
+                format!("64 B × 100, io_uring: user CPU/msg ({user}) ≤ 0.7× monoio (io_uring)"),
+                over(&u, &monoio, Row::user_cpu),
+                0.7,
                 true,
             );
             check(
-                "64 B × 100, epoll: user CPU/msg ≤ 0.6× tokio ct".into(),
-                e.zip(base).map(|(r, b)| r.user / b.user),
-                0.6,
+                "64 B × 100, io_uring: msgs/s ≥ 0.95× hand-written io_uring loop (medians)".into(),
+                over(&u, &floor, rate),
+                0.95,
+                false,
+            );
+            check(
+                "64 B × 100, io_uring: msgs/s ≥ runtime (epoll) (medians)".into(),
+                over(&u, &e, rate),
+                1.0,
+                false,
+            );
+            check(
+                "64 B × 100, io_uring: p99 ≤ tokio ct p99".into(),
+                over(&u, &base, p99),
+                1.0,
                 true,
             );
             check(
-                "64 B × 100, io_uring: user CPU/msg ≤ 0.35× tokio ct".into(),
-                u.zip(base).map(|(r, b)| r.user / b.user),
-                0.35,
+                "64 B × 100, epoll: p99 ≤ tokio ct p99".into(),
+                over(&e, &base, p99),
+                1.0,
                 true,
             );
         }
@@ -366,7 +477,7 @@ fn print_targets(contenders: &[Contender], results: &[(Scenario, Vec<Result<Row,
                     c.label()
                 ),
                 find(c, rows)
-                    .zip(base)
+                    .zip(base.as_ref())
                     .map(|(r, b)| r.rate.max / b.rate.median),
                 1.0,
                 false,
@@ -374,4 +485,41 @@ fn print_targets(contenders: &[Contender], results: &[(Scenario, Vec<Result<Row,
         }
     }
     println!("{}", table.render());
+
+    // For information: each backend next to the hand-written loop of the same IO model.
+    let Some((_, rows)) = results.iter().find(|(s, _)| is_headline(*s)) else {
+        return;
+    };
+    let mut floor = Table::new(&[
+        "64 B × 100",
+        &format!("user µs/msg ({user})"),
+        "floor user µs/msg",
+        "user vs floor",
+        "CPU µs/msg (perf)",
+        "floor CPU µs/msg",
+        "CPU vs floor",
+    ]);
+    for (runtime, raw) in [(epoll, Contender::RawEpoll), (uring, Contender::RawUring)] {
+        let (Some(r), Some(f)) = (find(runtime, rows), find(raw, rows)) else {
+            continue;
+        };
+        let vs = |a: Option<f64>, b: Option<f64>| a.map_or("–".to_string(), |a| ratio(a, b));
+        floor.row(vec![
+            format!("{} vs {}", runtime.label(), raw.label()),
+            micros_or_dash(r.user_cpu()),
+            micros_or_dash(f.user_cpu()),
+            vs(r.user_cpu(), f.user_cpu()),
+            micros_or_dash(r.sampled_cpu()),
+            micros_or_dash(f.sampled_cpu()),
+            vs(r.sampled_cpu(), f.sampled_cpu()),
+        ]);
+    }
+    if !floor.is_empty() {
+        println!("Next to the floor (information):\n\n{}", floor.render());
+    }
+}
+
+/// The scenario the per-message targets are set on: 64 B × 100.
+fn is_headline(scenario: Scenario) -> bool {
+    scenario.payload == 64 && scenario.conns == 100
 }

@@ -94,13 +94,17 @@ fn measure(contender: Contender, case: Case, n: usize) -> Result<Duration, Strin
         Contender::TokioMultiThread1 => on_tokio::run(on_tokio::Flavour::MultiThread1, case, n),
         Contender::MonoioIoUring => on_monoio::run(on_monoio::Driver::IoUring, case, n),
         Contender::MonoioLegacy => on_monoio::run(on_monoio::Driver::Legacy, case, n),
+        // Not in `Contender::RUNTIMES`: there are no tasks to run without a runtime.
+        Contender::RawEpoll | Contender::RawUring => {
+            Err("a hand-written IO loop has no executor".into())
+        }
     })
 }
 
 fn main() {
     let settings = Settings::from_env(7);
     println!("## Executor\n\n{}\n", settings.describe());
-    let contenders = Contender::selected(&settings);
+    let contenders = Contender::selected(&Contender::RUNTIMES, &settings);
     // case name -> (contender -> median seconds), for the summary at the end.
     let mut summary: Vec<(Case, Vec<Option<f64>>)> = Vec::new();
 

@@ -37,12 +37,17 @@ mod common;
 mod contender;
 #[path = "../examples/common/http_service.rs"]
 mod http_service;
+// The echo bench's meter; its perf sampling (`Meter::attach`) is the echo bench's alone.
+#[allow(dead_code)]
 #[path = "echo/meter.rs"]
 mod meter;
 #[path = "http/on_runtime.rs"]
 mod on_runtime;
 #[path = "http/on_tokio.rs"]
 mod on_tokio;
+#[allow(dead_code)]
+#[path = "echo/perf_sampler.rs"]
+mod perf_sampler;
 #[path = "http/profile.rs"]
 mod profile;
 #[path = "http/responder.rs"]

@@ -1,8 +1,9 @@
-//! The runtimes compared by the executor and echo benchmarks.
+//! The runtimes compared by the executor and echo benchmarks, and the hand-written IO loops the
+//! echo benchmark sets beside them.
 
 use runtime::Backend;
 
-/// One runtime configuration under test. Every one runs its work on a single thread.
+/// One configuration under test. Every one runs its work on a single thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
     /// This project's runtime on the given backend.
@@ -15,11 +16,15 @@ pub enum Contender {
     MonoioIoUring,
     /// monoio on its epoll ("legacy") driver.
     MonoioLegacy,
+    /// No runtime: a hand-written epoll loop (echo only).
+    RawEpoll,
+    /// No runtime: a hand-written io_uring completion loop (echo only).
+    RawUring,
 }
 
 impl Contender {
-    /// Every contender, in table order.
-    pub const ALL: [Contender; 6] = [
+    /// The runtimes, in table order: what every bench compares.
+    pub const RUNTIMES: [Contender; 6] = [
         Contender::Runtime(Backend::Epoll),
         Contender::Runtime(Backend::IoUring),
         Contender::TokioCurrentThread,
@@ -28,10 +33,22 @@ impl Contender {
         Contender::MonoioLegacy,
     ];
 
-    /// The contenders `settings` asks for (`BENCH_CONTENDERS`), in table order.
-    pub fn selected(settings: &crate::common::Settings) -> Vec<Contender> {
-        Contender::ALL
-            .into_iter()
+    /// The echo benchmark's servers: the runtimes, then the two hand-written loops (the floor).
+    pub const ECHO: [Contender; 8] = [
+        Contender::Runtime(Backend::Epoll),
+        Contender::Runtime(Backend::IoUring),
+        Contender::TokioCurrentThread,
+        Contender::TokioMultiThread1,
+        Contender::MonoioIoUring,
+        Contender::MonoioLegacy,
+        Contender::RawEpoll,
+        Contender::RawUring,
+    ];
+
+    /// The contenders of `list` that `settings` asks for (`BENCH_CONTENDERS`), in list order.
+    pub fn selected(list: &[Contender], settings: &crate::common::Settings) -> Vec<Contender> {
+        list.iter()
+            .copied()
             .filter(|c| settings.includes(c.label()))
             .collect()
     }
@@ -45,6 +62,8 @@ impl Contender {
             Contender::TokioMultiThread1 => "tokio multi_thread(1)",
             Contender::MonoioIoUring => "monoio (io_uring)",
             Contender::MonoioLegacy => "monoio (legacy/epoll)",
+            Contender::RawEpoll => "hand-written epoll loop",
+            Contender::RawUring => "hand-written io_uring loop",
         }
     }
 

@@ -39,6 +39,7 @@ pub fn serve(driver: Driver, conns: usize, ready: Ready) -> Result<ServerMeasure
 
 async fn accept_and_echo(conns: usize, ready: &Ready, meter: Arc<Meter>) -> Result<(), String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| ready.failed(e))?;
+    meter.attach(); // before the load starts: perf is slow to start
     ready.listening(listener.local_addr().map_err(|e| ready.failed(e))?);
     let mut tasks = Vec::with_capacity(conns);
     for _ in 0..conns {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::meter::ServerMeasure;
 use crate::common::contender::Contender;
 use crate::common::{catching, sys};
-use crate::{on_monoio, on_runtime, on_tokio};
+use crate::{on_monoio, on_raw_epoll, on_raw_uring, on_runtime, on_tokio};
 
 /// The server thread's core.
 pub const SERVER_CORE: usize = 0;
@@ -62,6 +62,8 @@ pub fn start(contender: Contender, conns: usize) -> Result<Server, String> {
                 Contender::MonoioLegacy => {
                     on_monoio::serve(on_monoio::Driver::Legacy, conns, ready)
                 }
+                Contender::RawEpoll => on_raw_epoll::serve(conns, ready),
+                Contender::RawUring => on_raw_uring::serve(conns, ready),
             })
         })
         .map_err(|e| e.to_string())?;
