@@ -81,7 +81,7 @@ async fn unix_socket_paths_with_a_nul_byte_are_invalid_input() {
 fn builder_values_out_of_range_are_invalid_input() {
     use runtime::{Backend, Builder};
     type Configure = fn(Builder) -> Builder;
-    let cases: [(&str, Configure); 11] = [
+    let cases: [(&str, Configure); 12] = [
         ("event_capacity", |b| b.event_capacity(usize::MAX)),
         ("event_capacity", |b| b.event_capacity(1 << 40)),
         ("event_capacity", |b| b.event_capacity(0)),
@@ -94,6 +94,9 @@ fn builder_values_out_of_range_are_invalid_input() {
         ("ring_entries", |b| b.ring_entries(0)),
         ("batch_wait", |b| b.batch_wait(Duration::MAX)),
         ("max_blocking_threads", |b| b.max_blocking_threads(0)),
+        ("spin_before_park", |b| {
+            b.spin_before_park(Builder::MAX_SPIN_BEFORE_PARK + Duration::from_nanos(1))
+        }),
         ("ring_entries", |b| {
             b.ring_entries(1 << 20).event_capacity(0)
         }),
@@ -122,6 +125,7 @@ fn builder_values_at_the_limits_build() {
             .batch_wait(Duration::from_secs(1))
             .max_blocking_threads(usize::MAX)
             .blocking_keep_alive(Duration::MAX)
+            .spin_before_park(Builder::MAX_SPIN_BEFORE_PARK)
             .build();
         match built {
             Ok(rt) => assert_eq!(rt.block_on(async { 1 + 1 }), 2),

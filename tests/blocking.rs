@@ -186,6 +186,61 @@ async fn a_wake_from_a_pool_thread_wakes_the_runtime() {
     assert!(delta.remote_wakes >= 1, "{delta}");
 }
 
+/// A worker spins before it parks only when it expects a wake from another thread (see
+/// `Builder::spin_before_park`): never while it just waits for a timer.
+#[test]
+fn an_idle_runtime_does_not_spin() {
+    for rt in runtimes(|b| b.spin_before_park(Builder::MAX_SPIN_BEFORE_PARK)) {
+        let spins = rt.block_on(async {
+            let before = runtime::stats();
+            runtime::time::sleep(Duration::from_millis(100)).await;
+            (runtime::stats() - before).spins
+        });
+        assert_eq!(spins, 0, "{:?}", rt.backend());
+    }
+}
+
+/// After a blocking job a worker spins at most twice (for the job's answer, then once more,
+/// unanswered), and not at all once that spin went unanswered or with spinning turned off.
+#[test]
+fn after_a_blocking_job_the_runtime_spins_at_most_twice() {
+    for (spin, most) in [(Builder::MAX_SPIN_BEFORE_PARK, 2), (Duration::ZERO, 0)] {
+        for rt in runtimes(|b| b.spin_before_park(spin)) {
+            rt.block_on(async {
+                let before = runtime::stats();
+                assert_eq!(spawn_blocking(|| 7).await.unwrap(), 7);
+                runtime::time::sleep(Duration::from_millis(20)).await;
+                let delta = runtime::stats() - before;
+                assert!(delta.spins <= most, "{delta}");
+                assert!(delta.spin_hits <= delta.spins, "{delta}");
+                let before = runtime::stats();
+                runtime::time::sleep(Duration::from_millis(100)).await;
+                let delta = runtime::stats() - before;
+                assert_eq!(delta.spins, 0, "{delta}");
+            });
+        }
+    }
+}
+
+/// A worker that spins still gets every wake from other threads, whichever side of a spin they
+/// land on.
+#[test]
+fn wakes_from_other_threads_arrive_while_the_runtime_spins() {
+    for rt in runtimes(|b| b.spin_before_park(Builder::MAX_SPIN_BEFORE_PARK)) {
+        rt.block_on(async {
+            for i in 0..700u32 {
+                // Answers after 0 to ~2 ms: before, during and after the worker's spin.
+                let delay = Duration::from_micros(u64::from(i % 7).pow(4));
+                let answer = spawn_blocking(move || {
+                    std::thread::sleep(delay);
+                    i
+                });
+                assert_eq!(answer.await.unwrap(), i);
+            }
+        });
+    }
+}
+
 #[test]
 fn idle_threads_are_reused_then_exit_after_keep_alive() {
     // A long keep-alive first: the second job finds the first one's thread idle (or still

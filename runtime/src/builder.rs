@@ -12,6 +12,13 @@ use crate::Runtime;
 /// [`Builder::batch_wait`]'s default.
 const DEFAULT_BATCH_WAIT: Duration = Duration::from_micros(10);
 
+/// [`Builder::spin_before_park`]'s default.
+const DEFAULT_SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
+
+/// Environment override of [`Builder::spin_before_park`], in microseconds (`0` turns it off), for
+/// benchmarks.
+const SPIN_ENV: &str = "RUNTIME_SPIN_BEFORE_PARK_US";
+
 /// Which IO driver a runtime uses.
 ///
 /// - [`Backend::Epoll`] — the *readiness* model: the kernel says when a descriptor may be read or
@@ -95,6 +102,7 @@ pub struct Builder {
     pub(crate) event_capacity: usize,
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: Duration,
+    pub(crate) spin_before_park: Duration,
     /// Worker threads; `None`: one per online CPU (resolved to a number by `validated`).
     pub(crate) workers: Option<usize>,
     pub(crate) pin_workers: bool,
@@ -128,6 +136,8 @@ impl Builder {
     pub const MAX_RECV_BUFFER_MEMORY: usize = 64 << 20;
     /// The longest [`Self::batch_wait`].
     pub const MAX_BATCH_WAIT: Duration = Duration::from_secs(1);
+    /// The longest [`Self::spin_before_park`].
+    pub const MAX_SPIN_BEFORE_PARK: Duration = Duration::from_millis(1);
     /// The most [`Self::workers`].
     pub const MAX_WORKERS: usize = 1024;
     /// The largest [`Self::trace_buffer`] (about 56 bytes per event, allocated as the buffer
@@ -137,7 +147,8 @@ impl Builder {
 
 impl Builder {
     /// The defaults: `Backend::Auto`, a 256-entry ring, batched io_uring waits of up to 10 µs, 1024
-    /// epoll events per wait, up to 512 blocking threads kept 10 s when idle.
+    /// epoll events per wait, up to 512 blocking threads kept 10 s when idle, spins of up to 50 µs
+    /// before parking.
     pub fn new() -> Builder {
         Builder {
             backend: Backend::Auto,
@@ -149,6 +160,7 @@ impl Builder {
             event_capacity: 1024,
             max_blocking_threads: 512,
             blocking_keep_alive: Duration::from_secs(10),
+            spin_before_park: DEFAULT_SPIN_BEFORE_PARK,
             workers: Some(1),
             pin_workers: false,
             trace_path: None,
@@ -245,6 +257,33 @@ impl Builder {
     /// How long an idle blocking-pool thread waits for work before it exits.
     pub fn blocking_keep_alive(mut self, d: Duration) -> Builder {
         self.blocking_keep_alive = d;
+        self
+    }
+
+    /// How long a thread that expects work from another thread spins for it before it blocks in
+    /// the kernel: a worker before it parks in its driver, a blocking-pool thread before it waits
+    /// for its next job. Default 50 µs; `Duration::ZERO` turns spinning off.
+    ///
+    /// Waking a thread that blocked in the kernel takes a system call on the waking side and a
+    /// scheduler wake-up on the other: tens of microseconds on a virtual machine whose idle vCPU
+    /// must be woken first. A spinning thread sees the work within a microsecond, and the waker
+    /// skips the system call. A worker spins only when it has a reason to expect a wake from
+    /// another thread: its last park was ended by one, its last spin was answered, or it sent a job
+    /// to the blocking pool since it last looked. A spin that goes unanswered withdraws that
+    /// reason, so an idle runtime does not spin at all, and each remote wake or blocking job costs
+    /// at most one unanswered spin. A spinning thread yields its CPU between looks (another thread
+    /// may be waiting for it), and a worker whose spin was answered from its own CPU (the
+    /// answering thread shares it, so spinning cannot help) does not spin for the next 100 ms.
+    /// While it spins the worker still polls its driver, without blocking, every 10 µs: IO and
+    /// timers are served at most that late. A blocking-pool thread spins once after each job, and
+    /// at most one thread of the pool spins at a time.
+    /// [`Stats::spins`](crate::Stats::spins) and [`Stats::spin_hits`](crate::Stats::spin_hits)
+    /// count the worker's spins.
+    ///
+    /// `RUNTIME_SPIN_BEFORE_PARK_US=N` overrides it (for benchmarks; capped at the maximum). At
+    /// most [`MAX_SPIN_BEFORE_PARK`](Self::MAX_SPIN_BEFORE_PARK) (checked by [`build`](Self::build)).
+    pub fn spin_before_park(mut self, spin: Duration) -> Builder {
+        self.spin_before_park = spin;
         self
     }
 
@@ -351,6 +390,17 @@ impl Builder {
             "batch_wait",
             self.batch_wait,
             Duration::ZERO..=Self::MAX_BATCH_WAIT,
+        )?;
+        if let Some(us) = std::env::var(SPIN_ENV)
+            .ok()
+            .and_then(|us| us.trim().parse::<u64>().ok())
+        {
+            self.spin_before_park = Duration::from_micros(us).min(Self::MAX_SPIN_BEFORE_PARK);
+        }
+        check(
+            "spin_before_park",
+            self.spin_before_park,
+            Duration::ZERO..=Self::MAX_SPIN_BEFORE_PARK,
         )?;
         check(
             "trace_buffer",

@@ -110,6 +110,11 @@ counters! {
     remote_wakes,
     /// Times the run loop went to the driver (blocking or not).
     driver_turns,
+    /// Times the run loop spun for work from another thread instead of parking at once (see
+    /// [`Builder::spin_before_park`](crate::Builder::spin_before_park)).
+    spins,
+    /// Spins that work from another thread ended (the others ran out and parked).
+    spin_hits,
     /// `epoll_wait` calls.
     epoll_wait,
     /// `epoll_ctl` calls.

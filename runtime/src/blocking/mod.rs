@@ -32,7 +32,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-pub(crate) use pool::Pool;
+pub(crate) use pool::{on_pool_thread, Pool};
 
 use crate::task::{JoinError, JoinHandle};
 

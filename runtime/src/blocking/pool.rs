@@ -5,8 +5,9 @@
 //! reason about than anything clever.
 //!
 //! **Who runs a new job:**
-//! 1. an idle thread, if there is one: `spawn` *claims* it (moves it from `idle` to `notified`) so
-//!    two jobs queued back to back do not both count on the same sleeper;
+//! 1. the spinning thread, if there is one (see *Spinning* below), else an idle thread, if there is
+//!    one: `spawn` *claims* it (`Spinner::Claimed`, or moves it from `idle` to `notified`) so two
+//!    jobs queued back to back do not both count on the same thread;
 //! 2. else a new thread, while fewer than `max_threads` exist;
 //! 3. else nobody right now: every thread is busy, and the first one to finish takes it from the
 //!    queue.
@@ -14,6 +15,17 @@
 //! **Waiting region invariant:** every thread blocked in `Condvar::wait` is counted either in
 //! `idle` or, once claimed, in `notified`. A thread leaving the wait takes a claim if there is one,
 //! else removes itself from `idle`, so the counts never drift (spurious wake-ups included).
+//!
+//! **Spinning** ([`Builder::spin_before_park`](crate::Builder::spin_before_park)): a thread that
+//! finished a job and found the queue empty spins briefly for the next job before it waits on the
+//! `Condvar`, unless another thread of the pool spins already. The spinner is counted in `spinner`
+//! (neither in `idle` nor in `notified`) and spins outside the lock, watching `spinner_called`.
+//! `spawn` hands a job to the spinner first: it claims it (`Spinner::Claimed`) and raises
+//! `spinner_called`. The spinner, called or out of time, takes the lock, stops being the spinner
+//! (which takes up the claim, if there is one) and goes back to the queue, where it finds the job —
+//! or not, if a thread that finished its own job took it first, as can happen to a claimed idle
+//! thread. After a spin that found nothing it waits as an idle thread: a pool thread spins at most
+//! once per job it ran.
 //!
 //! **Keep-alive:** an idle thread that is not claimed within `keep_alive` exits; the next job
 //! starts a new one.
@@ -23,7 +35,9 @@
 //! [`SHUTDOWN_GRACE`] — for them to leave. Threads in the middle of a job are *not* waited for:
 //! they finish it in the background, drop its result (nobody awaits it) and exit.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -41,9 +55,21 @@ const THREAD_NAME: &str = "runtime-blocking";
 /// microseconds; the bound only keeps a bug from hanging the drop).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
+thread_local! {
+    /// Whether this thread is a blocking-pool thread (of any runtime).
+    static ON_POOL_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the calling thread is a blocking-pool thread.
+pub(crate) fn on_pool_thread() -> bool {
+    ON_POOL_THREAD.get()
+}
+
 /// A runtime's blocking pool. Starts no thread until the first job.
 pub(crate) struct Pool {
     shared: Arc<Shared>,
+    /// A job was queued since [`take_spawned`](Pool::take_spawned) last looked.
+    spawned: Cell<bool>,
 }
 
 /// What the pool and its threads share.
@@ -53,8 +79,13 @@ struct Shared {
     work_ready: Condvar,
     /// Signalled when a thread exits (the pool's drop waits on it).
     exited: Condvar,
+    /// Raised when the spinning thread should take the lock: a job was handed to it, or the
+    /// pool is dropped. Only a hint (the state behind the lock decides); cleared by the spinner.
+    spinner_called: AtomicBool,
     max_threads: usize,
     keep_alive: Duration,
+    /// How long a thread spins for the next job after one (zero: never).
+    spin: Duration,
     /// The runtime's trace: each pool thread records into a lane of its own.
     trace: Tracer,
 }
@@ -69,13 +100,31 @@ struct State {
     idle: usize,
     /// Claims made by `spawn` that no waiting thread has taken up yet.
     notified: usize,
+    /// The thread spinning for the next job, if any.
+    spinner: Spinner,
     shutdown: bool,
+}
+
+/// Whether a pool thread spins for the next job (at most one does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spinner {
+    None,
+    /// A thread spins, and no job counts on it yet.
+    Spinning,
+    /// A thread spins, and `spawn` queued a job for it.
+    Claimed,
 }
 
 impl Pool {
     /// A pool of at most `max_threads` threads (at least one), each exiting after `keep_alive`
-    /// without work, recording into `trace`.
-    pub(crate) fn new(max_threads: usize, keep_alive: Duration, trace: Tracer) -> Pool {
+    /// without work and spinning up to `spin` for the next job after each one, recording into
+    /// `trace`.
+    pub(crate) fn new(
+        max_threads: usize,
+        keep_alive: Duration,
+        spin: Duration,
+        trace: Tracer,
+    ) -> Pool {
         Pool {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -84,15 +133,24 @@ impl Pool {
                     busy: 0,
                     idle: 0,
                     notified: 0,
+                    spinner: Spinner::None,
                     shutdown: false,
                 }),
                 work_ready: Condvar::new(),
                 exited: Condvar::new(),
+                spinner_called: AtomicBool::new(false),
                 max_threads: max_threads.max(1),
                 keep_alive,
+                spin,
                 trace,
             }),
+            spawned: Cell::new(false),
         }
+    }
+
+    /// Whether a job was queued since the last call (the worker then expects its answer soon).
+    pub(crate) fn take_spawned(&self) -> bool {
+        self.spawned.replace(false)
     }
 
     /// Queues `job` and makes sure a thread will run it (see the module docs).
@@ -100,8 +158,14 @@ impl Pool {
     /// If the OS refuses to start a thread and no pool thread exists to take the job later, the job
     /// runs right here, blocking the caller: late is better than lost.
     pub(crate) fn spawn(&self, job: Job) {
+        self.spawned.set(true);
         let mut state = self.shared.lock();
         state.queue.push_back(job);
+        if state.spinner == Spinner::Spinning {
+            state.spinner = Spinner::Claimed;
+            self.shared.spinner_called.store(true, Relaxed);
+            return;
+        }
         if state.idle > 0 {
             state.idle -= 1;
             state.notified += 1;
@@ -119,6 +183,7 @@ impl Pool {
             .name(THREAD_NAME.into())
             .spawn(move || {
                 crate::signal::block_async_signals();
+                ON_POOL_THREAD.set(true);
                 let _lane = shared.trace.enter_pool_thread();
                 shared.work()
             });
@@ -148,20 +213,34 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The life of one pool thread: run jobs while there are any, then wait (at most `keep_alive`)
-    /// to be claimed for the next one.
+    /// The life of one pool thread: run jobs while there are any, then spin for the next one (if
+    /// no other thread spins), then wait (at most `keep_alive`) to be claimed for the next one.
     fn work(&self) {
         let mut state = self.lock();
         'life: loop {
+            let mut ran = false;
             while let Some(job) = state.queue.pop_front() {
                 state.busy += 1;
                 drop(state);
                 crate::trace::blocking_job(job);
+                ran = true;
                 state = self.lock();
                 state.busy -= 1;
             }
             if state.shutdown {
                 break 'life;
+            }
+            if ran && !self.spin.is_zero() && state.spinner == Spinner::None {
+                state.spinner = Spinner::Spinning;
+                drop(state);
+                let deadline = Instant::now() + self.spin;
+                crate::runtime::spin_until(deadline, || self.spinner_called.load(Relaxed));
+                state = self.lock();
+                // Called or not, this thread is no longer the spinner; a job claimed for it is in
+                // the queue it goes back to.
+                state.spinner = Spinner::None;
+                self.spinner_called.store(false, Relaxed);
+                continue 'life;
             }
             state.idle += 1;
             // `None`: a keep-alive too long to represent (e.g. `Duration::MAX`) means "forever".
@@ -202,6 +281,7 @@ impl Drop for Pool {
         state.shutdown = true;
         let unstarted = std::mem::take(&mut state.queue);
         self.shared.work_ready.notify_all();
+        self.shared.spinner_called.store(true, Relaxed);
         // Wait until every thread left is one that is running a job.
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         while state.threads > state.busy {
@@ -251,13 +331,23 @@ mod tests {
 
     #[test]
     fn no_thread_before_the_first_job() {
-        let pool = Pool::new(4, Duration::from_secs(10), Tracer::default());
+        let pool = Pool::new(
+            4,
+            Duration::from_secs(10),
+            Duration::ZERO,
+            Tracer::default(),
+        );
         assert_eq!(pool.threads(), 0);
     }
 
     #[test]
     fn jobs_beyond_the_maximum_wait_for_a_thread() {
-        let pool = Pool::new(2, Duration::from_secs(10), Tracer::default());
+        let pool = Pool::new(
+            2,
+            Duration::from_secs(10),
+            Duration::ZERO,
+            Tracer::default(),
+        );
         let (tx, rx) = mpsc::channel();
         for i in 0..20 {
             let tx = tx.clone();
@@ -273,7 +363,12 @@ mod tests {
 
     #[test]
     fn idle_threads_exit_after_keep_alive() {
-        let pool = Pool::new(4, Duration::from_millis(20), Tracer::default());
+        let pool = Pool::new(
+            4,
+            Duration::from_millis(20),
+            Duration::ZERO,
+            Tracer::default(),
+        );
         let (tx, rx) = mpsc::channel();
         pool.spawn(Box::new(move || tx.send(()).unwrap()));
         rx.recv_timeout(DEADLINE).unwrap();
@@ -286,7 +381,7 @@ mod tests {
 
     #[test]
     fn an_endless_keep_alive_is_fine() {
-        let pool = Pool::new(1, Duration::MAX, Tracer::default());
+        let pool = Pool::new(1, Duration::MAX, Duration::ZERO, Tracer::default());
         let (tx, rx) = mpsc::channel();
         pool.spawn(Box::new(move || tx.send(()).unwrap()));
         rx.recv_timeout(DEADLINE).unwrap();
@@ -296,8 +391,69 @@ mod tests {
     }
 
     #[test]
+    fn a_spinning_thread_takes_the_next_job() {
+        // A spin far longer than the test: the thread is still spinning when the second job
+        // comes, and the drop has to cut its spin short.
+        let pool = Pool::new(4, Duration::from_secs(60), DEADLINE, Tracer::default());
+        let (tx, rx) = mpsc::channel();
+        let first = tx.clone();
+        pool.spawn(Box::new(move || {
+            first.send(thread::current().id()).unwrap()
+        }));
+        let first = rx.recv_timeout(DEADLINE).unwrap();
+        eventually("the thread to spin", || {
+            pool.shared.lock().spinner == Spinner::Spinning
+        });
+        pool.spawn(Box::new(move || tx.send(thread::current().id()).unwrap()));
+        assert_eq!(rx.recv_timeout(DEADLINE).unwrap(), first);
+        {
+            let state = pool.shared.lock();
+            assert_eq!((state.threads, state.idle, state.notified), (1, 0, 0));
+        }
+        assert!(pool.take_spawned());
+        assert!(!pool.take_spawned());
+        let shared = pool.shared.clone();
+        let before = Instant::now();
+        drop(pool);
+        eventually("the spinning thread to exit", || shared.lock().threads == 0);
+        assert!(
+            before.elapsed() < SHUTDOWN_GRACE,
+            "the spin was not cut short"
+        );
+    }
+
+    #[test]
+    fn one_thread_spins_at_a_time() {
+        let pool = Pool::new(2, Duration::from_secs(60), DEADLINE, Tracer::default());
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Arc::new(Mutex::new(release_rx));
+        let (done_tx, done_rx) = mpsc::channel();
+        for _ in 0..2 {
+            let (release_rx, done_tx) = (release_rx.clone(), done_tx.clone());
+            pool.spawn(Box::new(move || {
+                let _ = release_rx.lock().unwrap().recv_timeout(DEADLINE);
+                done_tx.send(()).unwrap();
+            }));
+        }
+        release_tx.send(()).unwrap();
+        release_tx.send(()).unwrap();
+        done_rx.recv_timeout(DEADLINE).unwrap();
+        done_rx.recv_timeout(DEADLINE).unwrap();
+        // One thread spins, the other waits on the condvar.
+        eventually("one spinner and one idle thread", || {
+            let state = pool.shared.lock();
+            state.spinner == Spinner::Spinning && state.idle == 1
+        });
+    }
+
+    #[test]
     fn drop_tells_idle_threads_to_exit_and_skips_unstarted_jobs() {
-        let pool = Pool::new(1, Duration::from_secs(60), Tracer::default());
+        let pool = Pool::new(
+            1,
+            Duration::from_secs(60),
+            Duration::ZERO,
+            Tracer::default(),
+        );
         let (started_tx, started_rx) = mpsc::channel();
         let (release_tx, release_rx) = mpsc::channel::<()>();
         pool.spawn(Box::new(move || {

@@ -18,6 +18,7 @@
 //! holds its task, the task holds this `Shared`, and this `Shared` holds the queue.
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 #[cfg(all(test, loom))]
 use loom::sync::atomic::{fence, AtomicBool, Ordering::SeqCst};
@@ -40,6 +41,12 @@ pub(crate) struct Shared {
     notified: ParkFlag,
     /// The runtime shut down: further remote wakes are dropped.
     closed: AtomicBool,
+    /// The owner spins for remote work (see `runtime.rs`, "The spin before a park"): wakers then
+    /// note their CPU in `waker_cpu`. Both are hints, never part of a wake-up's delivery (hence
+    /// `std`'s atomics, also under loom).
+    spinning: std::sync::atomic::AtomicBool,
+    /// The CPU of the last waker that found the owner spinning; `usize::MAX`: none.
+    waker_cpu: AtomicUsize,
 }
 
 impl Shared {
@@ -49,6 +56,8 @@ impl Shared {
             unparker,
             notified: ParkFlag::new(),
             closed: AtomicBool::new(false),
+            spinning: std::sync::atomic::AtomicBool::new(false),
+            waker_cpu: AtomicUsize::new(usize::MAX),
         }
     }
 
@@ -74,9 +83,25 @@ impl Shared {
 
     /// Makes sure the owner's driver wakes up (or will not go to sleep).
     pub(crate) fn notify(&self) {
+        // Pool threads are not noted: they spin and yield after a job themselves, so sharing a
+        // CPU with one does not stall it (see `runtime.rs`, "The spin before a park").
+        if self.spinning.load(Relaxed) && !crate::blocking::on_pool_thread() {
+            self.waker_cpu.store(crate::runtime::current_cpu(), Relaxed);
+        }
         if self.notified.should_unpark() {
             self.unparker.unpark();
         }
+    }
+
+    /// The owner starts or stops spinning for remote work.
+    pub(crate) fn set_spinning(&self, spinning: bool) {
+        self.spinning.store(spinning, Relaxed);
+    }
+
+    /// The CPU of the last waker that found the owner spinning (`usize::MAX`: none), forgotten
+    /// once read.
+    pub(crate) fn take_waker_cpu(&self) -> usize {
+        self.waker_cpu.swap(usize::MAX, Relaxed)
     }
 
     pub(crate) fn pop_remote(&self) -> Option<Notified> {
@@ -90,9 +115,17 @@ impl Shared {
         !self.remote.is_empty()
     }
 
-    /// The owner is awake again: remote wakers need not write the eventfd.
-    pub(crate) fn unparked(&self) {
-        self.notified.after_park();
+    /// The owner is awake again: remote wakers need not write the eventfd. Returns whether a
+    /// remote waker signalled since [`prepare_park`](Self::prepare_park) (meaningless without it:
+    /// the flag is then set already).
+    pub(crate) fn unparked(&self) -> bool {
+        self.notified.after_park()
+    }
+
+    /// Whether tasks woken from other threads wait in the remote queue (a hint: the queue may
+    /// change at once).
+    pub(crate) fn has_remote(&self) -> bool {
+        !self.remote.is_empty()
     }
 
     /// The runtime shuts down: from now on remote wakes release their entry instead of queueing
@@ -139,9 +172,10 @@ impl ParkFlag {
         fence(SeqCst);
     }
 
-    /// Called by the owner once it is awake again.
-    pub(crate) fn after_park(&self) {
-        self.0.store(true, SeqCst);
+    /// Called by the owner once it is awake again. Returns whether a remote waker set the flag
+    /// since [`before_park`](Self::before_park).
+    pub(crate) fn after_park(&self) -> bool {
+        self.0.swap(true, SeqCst)
     }
 }
 
