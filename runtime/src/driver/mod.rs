@@ -177,6 +177,7 @@ impl Driver {
     ///
     /// # Panics
     /// When `op` is in flight in another driver (see [`identity`]).
+    #[inline(always)]
     pub(crate) fn poll_op<T: Operation>(
         &mut self,
         op: &mut T,

@@ -184,8 +184,10 @@ impl<T: Operation> Future for Op<T> {
 
 impl<T: Operation> Drop for Op<T> {
     fn drop(&mut self) {
-        if let (Stage::InFlight { owner, key }, Some(data)) = (self.stage, self.data.take()) {
-            super::orphan(owner, key, data);
+        if let Stage::InFlight { owner, key } = self.stage {
+            if let Some(data) = self.data.take() {
+                super::orphan(owner, key, data);
+            }
         }
     }
 }

@@ -16,11 +16,14 @@ macro_rules! stream_io {
         impl<$($gen)*> $ty {
             /// Reads at most `buf.bytes_total()` bytes into the start of `buf` and gives the
             /// buffer back; `Ok(0)` is end of stream. A `Vec`'s length becomes the count read.
-            pub async fn read<B: $crate::buf::IoBufMut>(
+            ///
+            /// (The future is the operation itself, not an `async fn` around it: one state
+            /// machine less to step through on every read.)
+            pub fn read<B: $crate::buf::IoBufMut>(
                 &self,
                 buf: B,
-            ) -> $crate::buf::BufResult<usize, B> {
-                $crate::driver::Op::new($crate::driver::ops::Recv::new(self.fd(), buf)).await
+            ) -> impl ::std::future::Future<Output = $crate::buf::BufResult<usize, B>> {
+                $crate::driver::Op::new($crate::driver::ops::Recv::new(self.fd(), buf))
             }
 
             /// Fills the whole buffer (`bytes_total()` bytes), or fails with `UnexpectedEof`.
@@ -72,20 +75,32 @@ macro_rules! stream_io {
     (write, [$($gen:tt)*] $ty:ty) => {
         impl<$($gen)*> $ty {
             /// Writes some of `buf`'s bytes and gives the buffer back with the count written.
-            pub async fn write<B: $crate::buf::IoBuf>(
+            pub fn write<B: $crate::buf::IoBuf>(
                 &self,
                 buf: B,
-            ) -> $crate::buf::BufResult<usize, B> {
-                $crate::driver::Op::new($crate::driver::ops::Send::new(self.fd(), buf)).await
+            ) -> impl ::std::future::Future<Output = $crate::buf::BufResult<usize, B>> {
+                $crate::driver::Op::new($crate::driver::ops::Send::new(self.fd(), buf))
             }
 
-            /// Writes all of `buf`'s bytes.
+            /// Writes all of `buf`'s bytes. On error, the count written so far is lost to the
+            /// caller, as with `std::io::Write::write_all`.
             pub async fn write_all<B: $crate::buf::IoBuf>(
                 &self,
                 buf: B,
             ) -> $crate::buf::BufResult<(), B> {
-                let mut this = self;
-                $crate::io::AsyncWriteOwned::write_all(&mut this, buf).await
+                // The same loop as `AsyncWriteOwned::write_all`, over the operation directly.
+                let total = $crate::buf::IoBuf::bytes_init(&buf);
+                let mut written = 0;
+                let mut buf = buf;
+                while written < total {
+                    let (res, slice) = self.write($crate::buf::IoBuf::slice(buf, written..total)).await;
+                    buf = slice.into_inner();
+                    match $crate::io::progress(res, ::std::io::ErrorKind::WriteZero) {
+                        Ok(n) => written += n,
+                        Err(e) => return (Err(e), buf),
+                    }
+                }
+                (Ok(()), buf)
             }
 
             /// Writes some of the buffers' initialised bytes, in order, with one call; gives them

@@ -108,6 +108,7 @@ impl Driver {
     }
 
     /// Drives `op` by readiness: wait for its direction, attempt the syscall, repeat on `EAGAIN`.
+    #[inline]
     pub(crate) fn poll_op<T: Operation>(
         &mut self,
         op: &mut T,

@@ -121,8 +121,10 @@ impl Waiters {
                 note(catch_unwind(AssertUnwindSafe(|| w.wake_by_ref())));
             }
         }
-        for w in self.more.drain(..) {
-            note(catch_unwind(AssertUnwindSafe(|| w.wake())));
+        if !self.more.is_empty() {
+            for w in self.more.drain(..) {
+                note(catch_unwind(AssertUnwindSafe(|| w.wake())));
+            }
         }
         result
     }
@@ -130,6 +132,7 @@ impl Waiters {
 
 impl ScheduledIo {
     /// Ready now in `dir`, or remember the waker and wait for the next event.
+    #[inline]
     pub(crate) fn poll_ready(&mut self, dir: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
         let ready = self.readiness & mask(dir);
         if ready != 0 {
