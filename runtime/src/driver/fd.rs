@@ -197,6 +197,12 @@ impl SharedFd {
         f(stash.get_or_insert_with(Box::default))
     }
 
+    /// Whether this descriptor ever needed a stash (something was stashed, or an operation on it
+    /// was cancelled in flight). `false` for almost every socket: its reads skip the stash.
+    pub(crate) fn has_stash(&self) -> bool {
+        self.0.stash.borrow().is_some()
+    }
+
     /// Whether anything is stashed (bytes, connections or an end): one borrow, no allocation.
     pub(crate) fn has_stashed(&self) -> bool {
         match &*self.0.stash.borrow() {
