@@ -59,6 +59,8 @@ mod on_runtime;
 mod on_tokio;
 #[path = "echo/perf_sampler.rs"]
 mod perf_sampler;
+#[path = "echo/raw_conn.rs"]
+mod raw_conn;
 #[path = "echo/server.rs"]
 mod server;
 
@@ -307,7 +309,10 @@ fn main() {
         },
     );
 
-    let contenders = Contender::selected(&Contender::ECHO, &settings);
+    let contenders = Contender::selected(
+        &[&Contender::RUNTIMES[..], &Contender::FLOOR[..]].concat(),
+        &settings,
+    );
     let mut results: Vec<(Scenario, Vec<Result<Row, String>>)> = Vec::new();
     for scenario in SCENARIOS {
         if !settings.wants(&scenario.name()) {

@@ -33,17 +33,8 @@ impl Contender {
         Contender::MonoioLegacy,
     ];
 
-    /// The echo benchmark's servers: the runtimes, then the two hand-written loops (the floor).
-    pub const ECHO: [Contender; 8] = [
-        Contender::Runtime(Backend::Epoll),
-        Contender::Runtime(Backend::IoUring),
-        Contender::TokioCurrentThread,
-        Contender::TokioMultiThread1,
-        Contender::MonoioIoUring,
-        Contender::MonoioLegacy,
-        Contender::RawEpoll,
-        Contender::RawUring,
-    ];
+    /// No runtime at all: the hand-written loops that set the floor of the echo benchmark.
+    pub const FLOOR: [Contender; 2] = [Contender::RawEpoll, Contender::RawUring];
 
     /// The contenders of `list` that `settings` asks for (`BENCH_CONTENDERS`), in list order.
     pub fn selected(list: &[Contender], settings: &crate::common::Settings) -> Vec<Contender> {

@@ -11,20 +11,11 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::meter::{Meter, ServerMeasure};
+use super::raw_conn::{accept_all, Conn};
 use super::server::Ready;
-use super::BUFFER;
 
 /// Events taken per `epoll_wait`.
 const EVENTS: usize = 256;
-
-/// One connection: its socket, and the bytes read but not yet written back.
-struct Conn {
-    stream: TcpStream,
-    buf: Box<[u8]>,
-    /// `buf[start..end]` is still to be written.
-    start: usize,
-    end: usize,
-}
 
 /// Serves `conns` connections on the calling thread until every one has closed.
 pub fn serve(conns: usize, ready: Ready) -> Result<ServerMeasure, String> {
@@ -40,19 +31,10 @@ pub fn serve(conns: usize, ready: Ready) -> Result<ServerMeasure, String> {
     meter.attach();
     ready.listening(listener.local_addr().map_err(|e| ready.failed(e))?);
 
-    let mut slots: Vec<Option<Conn>> = Vec::with_capacity(conns);
-    for id in 0..conns {
-        let (stream, _) = listener.accept().map_err(|e| e.to_string())?;
-        let _ = stream.set_nodelay(true);
+    let mut slots = accept_all(&listener, conns, |id, stream| {
         stream.set_nonblocking(true).map_err(|e| e.to_string())?;
-        control(&epoll, libc::EPOLL_CTL_ADD, &stream, libc::EPOLLIN, id)?;
-        slots.push(Some(Conn {
-            stream,
-            buf: vec![0; BUFFER].into_boxed_slice(),
-            start: 0,
-            end: 0,
-        }));
-    }
+        control(&epoll, libc::EPOLL_CTL_ADD, stream, libc::EPOLLIN, id)
+    })?;
     meter.start();
 
     let mut open = conns;

@@ -8,27 +8,18 @@
 //! kernel waits for data itself (on an `O_NONBLOCK` socket a recv would complete with `EAGAIN`).
 
 use std::io::ErrorKind;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 
 use io_uring::{opcode, types, IoUring};
 
 use super::meter::{Meter, ServerMeasure};
+use super::raw_conn::{accept_all, Conn};
 use super::server::Ready;
-use super::BUFFER;
 
 /// The operation in the low bit of `user_data`; the connection's index is in the others.
 const RECV: u64 = 0;
 const SEND: u64 = 1;
-
-/// One connection: its socket, and the bytes received but not yet sent back.
-struct Conn {
-    stream: TcpStream,
-    buf: Box<[u8]>,
-    /// `buf[start..end]` is still to be sent.
-    start: usize,
-    end: usize,
-}
 
 /// Serves `conns` connections on the calling thread until every one has closed.
 pub fn serve(conns: usize, ready: Ready) -> Result<ServerMeasure, String> {
@@ -42,17 +33,7 @@ pub fn serve(conns: usize, ready: Ready) -> Result<ServerMeasure, String> {
     meter.attach();
     ready.listening(listener.local_addr().map_err(|e| ready.failed(e))?);
 
-    let mut slots: Vec<Option<Conn>> = Vec::with_capacity(conns);
-    for _ in 0..conns {
-        let (stream, _) = listener.accept().map_err(|e| e.to_string())?;
-        let _ = stream.set_nodelay(true);
-        slots.push(Some(Conn {
-            stream,
-            buf: vec![0; BUFFER].into_boxed_slice(),
-            start: 0,
-            end: 0,
-        }));
-    }
+    let mut slots = accept_all(&listener, conns, |_, _| Ok(()))?;
     let result = run(&mut ring, &mut slots, &meter);
     if result.is_err() {
         // Operations may still be in flight into the buffers: never free memory the kernel may
