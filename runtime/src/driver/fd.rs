@@ -197,12 +197,6 @@ impl SharedFd {
         f(stash.get_or_insert_with(Box::default))
     }
 
-    /// Whether this descriptor ever needed a stash (something was stashed, or an operation on it
-    /// was cancelled in flight). `false` for almost every socket: its reads skip the stash.
-    pub(crate) fn has_stash(&self) -> bool {
-        self.0.stash.borrow().is_some()
-    }
-
     /// Whether anything is stashed (bytes, connections or an end): one borrow, no allocation.
     pub(crate) fn has_stashed(&self) -> bool {
         match &*self.0.stash.borrow() {
@@ -274,15 +268,16 @@ impl SharedFd {
         wake_all(waiters);
     }
 
-    /// The completion face of every read and accept, once the stash had nothing for it: a
-    /// cancelled operation still in the kernel has a result that comes first (`Pending`, woken
-    /// when it arrives); else `Ready(None)`: ask the kernel. Written as
-    /// `match self.take_stashed() { Some(r) => Ready(Some(r)), None => self.fd.after_orphans(cx) }`.
-    pub(crate) fn after_orphans<T>(&self, cx: &Context<'_>) -> Poll<Option<T>> {
-        if self.wait_for_orphans(cx.waker()) {
-            return Poll::Pending;
+    /// The completion face of every read and accept before it is submitted (its `take_ready`),
+    /// given what the stash held for it: that result if there was one; else, when a cancelled
+    /// operation still in the kernel has a result that comes first, `Pending` (woken when it
+    /// arrives); else `Ready(None)`: ask the kernel.
+    pub(crate) fn stashed_first<T>(&self, stashed: Option<T>, cx: &Context<'_>) -> Poll<Option<T>> {
+        match stashed {
+            Some(result) => Poll::Ready(Some(result)),
+            None if self.wait_for_orphans(cx.waker()) => Poll::Pending,
+            None => Poll::Ready(None),
         }
-        Poll::Ready(None)
     }
 
     /// Notes a cancelled operation whose result will come to the stash.

@@ -67,10 +67,8 @@ impl Operation for Accept {
         &mut self,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<io::Result<usize>>> {
-        match self.take_stashed() {
-            Some(result) => std::task::Poll::Ready(Some(result)),
-            None => self.fd.after_orphans(cx),
-        }
+        let stashed = self.take_stashed();
+        self.fd.stashed_first(stashed, cx)
     }
 
     #[cfg(feature = "io-uring")]

@@ -106,10 +106,8 @@ impl<B: IoBufMut> Operation for Peek<B> {
     #[cfg(feature = "io-uring")]
     fn take_ready(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<usize>>> {
         // A cancelled read still in the kernel may take the bytes this peek would see.
-        match self.copy_stashed() {
-            Some(result) => Poll::Ready(Some(result)),
-            None => self.fd.after_orphans(cx),
-        }
+        let stashed = self.copy_stashed();
+        self.fd.stashed_first(stashed, cx)
     }
 
     #[cfg(feature = "io-uring")]

@@ -131,10 +131,8 @@ impl Operation for PollRecv {
     #[cfg(feature = "io-uring")]
     fn take_ready(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<usize>>> {
         // SAFETY: the target is writable for `len` bytes during this poll (module invariant).
-        match unsafe { self.fd.take_bytes(self.ptr, self.len) } {
-            Some(result) => Poll::Ready(Some(result)),
-            None => self.fd.after_orphans(cx),
-        }
+        let stashed = unsafe { self.fd.take_bytes(self.ptr, self.len) };
+        self.fd.stashed_first(stashed, cx)
     }
 
     #[cfg(feature = "io-uring")]

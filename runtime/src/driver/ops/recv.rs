@@ -130,14 +130,8 @@ impl<B: IoBufMut> Operation for Recv<B> {
 
     #[cfg(feature = "io-uring")]
     fn take_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Option<io::Result<usize>>> {
-        // The common case: this socket never had anything stashed, nor a cancelled read.
-        if !self.fd.has_stash() {
-            return Poll::Ready(None);
-        }
-        match self.take_stashed() {
-            Some(result) => Poll::Ready(Some(result)),
-            None => self.fd.after_orphans(cx),
-        }
+        let stashed = self.take_stashed();
+        self.fd.stashed_first(stashed, cx)
     }
 
     #[cfg(feature = "io-uring")]

@@ -141,10 +141,8 @@ impl<B: IoBufMut> Operation for RecvFrom<B> {
 
     #[cfg(feature = "io-uring")]
     fn take_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Option<io::Result<usize>>> {
-        match self.take_stashed() {
-            Some(result) => Poll::Ready(Some(result)),
-            None => self.fd.after_orphans(cx),
-        }
+        let stashed = self.take_stashed();
+        self.fd.stashed_first(stashed, cx)
     }
 
     #[cfg(feature = "io-uring")]
