@@ -9,14 +9,13 @@
 //! Each `#[runtime::test]` body runs once per backend; the `multishot_*` tests run the same bodies
 //! on io_uring with multishot accept and multishot receive turned on.
 
-use std::future::Future;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::AsRawFd;
-use std::pin::pin;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
+mod cancel_common;
+
+use cancel_common::{on_io_uring, pair, poll_then_drop, wait_readable};
 use runtime::net::{TcpListener, TcpStream};
 use runtime::time::timeout;
 use runtime::{Backend, Runtime};
@@ -36,49 +35,9 @@ impl Rng {
     }
 }
 
-/// A connected pair: (accepted side, connecting side).
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let client = runtime::spawn(async move { TcpStream::connect(addr).await.unwrap() });
-    let (server, _) = listener.accept().await.unwrap();
-    (server, client.await.unwrap())
-}
-
-/// Blocks until `stream` has bytes to read (a real wait, bounded, not a sleep).
-fn wait_readable(stream: &TcpStream) {
-    let mut pfd = libc::pollfd {
-        fd: stream.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: `pfd` is a valid pollfd for the duration of the call.
-    let n = unsafe { libc::poll(&mut pfd, 1, 5_000) };
-    assert_eq!(n, 1, "the peer's bytes never arrived");
-}
-
-/// Polls `fut` `polls` times, yielding to the runtime in between (so its SQE is submitted and may
-/// complete), then drops it. `None`: it was dropped before finishing.
-async fn poll_then_drop<F: Future>(fut: F, polls: u64) -> Option<F::Output> {
-    let mut fut = pin!(fut);
-    for _ in 0..polls {
-        let step = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
-        if let Poll::Ready(output) = step {
-            return Some(output);
-        }
-        runtime::task::yield_now().await;
-    }
-    None
-}
-
 /// The byte at `offset` of connection `conn`'s test stream.
 fn pattern(conn: usize, offset: usize) -> u8 {
     (offset.wrapping_mul(7).wrapping_add(conn * 13) % 251) as u8
-}
-
-/// Whether this runtime is io_uring (it counts `io_uring_enter` calls; epoll never does).
-fn on_io_uring(before: runtime::Stats) -> bool {
-    (runtime::stats() - before).uring_enter > 0
 }
 
 // --- (a) a read cancelled by a timeout --------------------------------------------------------

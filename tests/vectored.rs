@@ -3,30 +3,20 @@
 //! among them. Under io_uring, a cancelled vectored read loses nothing: its bytes go to the
 //! stream's stash and the next read returns them.
 
-use std::future::Future;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::AsRawFd;
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
+mod cancel_common;
+
+use cancel_common::{on_io_uring, pair, poll_then_drop, wait_readable};
 use runtime::io::{AsyncReadOwned, AsyncWriteOwned};
-use runtime::net::{TcpListener, TcpStream, UnixStream};
+use runtime::net::UnixStream;
 use runtime::time::timeout;
 use runtime::{Backend, Runtime};
 
 /// Every test body must end well within this.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// A connected pair: (accepted side, connecting side).
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let client = runtime::spawn(async move { TcpStream::connect(addr).await.unwrap() });
-    let (server, _) = listener.accept().await.unwrap();
-    (server, client.await.unwrap())
-}
 
 /// The byte at `offset` of a test stream.
 fn pattern(offset: usize) -> u8 {
@@ -224,37 +214,6 @@ async fn eof_is_zero_on_the_first_vectored_read() {
 }
 
 // --- cancellation ---------------------------------------------------------------------------------
-
-/// Blocks until `stream` has bytes to read (a real wait, bounded, not a sleep).
-fn wait_readable(stream: &TcpStream) {
-    let mut pfd = libc::pollfd {
-        fd: stream.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: `pfd` is a valid pollfd for the duration of the call.
-    let n = unsafe { libc::poll(&mut pfd, 1, 5_000) };
-    assert_eq!(n, 1, "the peer's bytes never arrived");
-}
-
-/// Polls `fut` `polls` times, yielding to the runtime in between (so its SQE is submitted and may
-/// complete), then drops it. `None`: it was dropped before finishing.
-async fn poll_then_drop<F: Future>(fut: F, polls: u64) -> Option<F::Output> {
-    let mut fut = pin!(fut);
-    for _ in 0..polls {
-        let step = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
-        if let Poll::Ready(output) = step {
-            return Some(output);
-        }
-        runtime::task::yield_now().await;
-    }
-    None
-}
-
-/// Whether this runtime is io_uring (it counts `io_uring_enter` calls; epoll never does).
-fn on_io_uring(before: runtime::Stats) -> bool {
-    (runtime::stats() - before).uring_enter > 0
-}
 
 /// A vectored read dropped after one poll, before any byte was sent: the bytes sent afterwards
 /// all reach the next plain read.
