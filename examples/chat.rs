@@ -37,7 +37,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
-use std::io::{self, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::pin::pin;
 use std::rc::Rc;
@@ -164,14 +164,10 @@ fn main() -> io::Result<()> {
             });
             accept_loop(listener, room)
         })?;
-        println!("listening on {addr}");
-        io::stdout().flush()?;
-        serve::stop_signal().await?;
-        let workers = runtime::Handle::current().worker_stats().await;
-        let s: runtime::Stats = workers.iter().map(|w| w.stats).sum();
+        let (workers, s) = serve::announce_and_wait(addr).await?;
         eprintln!(
             "chat: stopping: {} workers, {} tasks spawned, {} syscalls",
-            workers.len(),
+            workers,
             s.tasks_spawned,
             s.syscalls()
         );

@@ -17,7 +17,7 @@
 //! (syscalls by kind, CPU, threads) to stderr, in the format of the IO-model servers so that
 //! `io_models_table` can put the runtime in the same table, and exits.
 
-use std::io::{self, Write};
+use std::io;
 use std::time::Duration;
 
 #[path = "common/echo_server.rs"]
@@ -72,14 +72,11 @@ fn main() -> io::Result<()> {
         let addr = serve::listen_on_every_worker(&opts.addr, move |listener| {
             echo_server::accept_loop(listener, upper, std::rc::Rc::new(()))
         })?;
-        println!("listening on {addr}");
-        io::stdout().flush()?;
         if opts.stats {
             runtime::spawn(print_stats());
         }
-        serve::stop_signal().await?;
-        let workers = runtime::Handle::current().worker_stats().await;
-        print_totals(workers.iter().map(|w| w.stats).sum());
+        let (_, totals) = serve::announce_and_wait(addr).await?;
+        print_totals(totals);
         Ok(())
     })
 }

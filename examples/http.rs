@@ -13,7 +13,7 @@
 //! `SO_REUSEPORT` listener. SIGINT or SIGTERM stops it cleanly: it prints its counters and exits,
 //! closing every connection.
 
-use std::io::{self, Write};
+use std::io::{self};
 
 #[path = "common/http_service.rs"]
 mod http_service;
@@ -50,15 +50,11 @@ fn main() -> io::Result<()> {
     let rt = serve::runtime(workers);
     rt.block_on(async {
         let addr = serve::listen_on_every_worker(&addr, http_service::accept_loop)?;
-        println!("listening on {addr}");
-        io::stdout().flush()?;
-        serve::stop_signal().await?;
-        let workers = runtime::Handle::current().worker_stats().await;
-        let s: runtime::Stats = workers.iter().map(|w| w.stats).sum();
+        let (workers, s) = serve::announce_and_wait(addr).await?;
         eprintln!(
             "http: stopping on {} with {} workers: {} tasks spawned, {} polls, {} syscalls",
             runtime::backend(),
-            workers.len(),
+            workers,
             s.tasks_spawned,
             s.polls,
             s.syscalls()

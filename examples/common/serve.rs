@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each example takes the parts it needs
 
 use std::future::{poll_fn, Future};
-use std::io;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::task::Poll;
 
@@ -56,6 +56,16 @@ where
         }
     });
     Ok(bound)
+}
+
+/// Prints `listening on ADDR` (the first line of output, which tests and tools read), waits for
+/// Ctrl-C or `SIGTERM`, then returns how many workers ran and their counters summed.
+pub async fn announce_and_wait(addr: SocketAddr) -> io::Result<(usize, runtime::Stats)> {
+    println!("listening on {addr}");
+    io::stdout().flush()?;
+    stop_signal().await?;
+    let workers = runtime::Handle::current().worker_stats().await;
+    Ok((workers.len(), workers.iter().map(|w| w.stats).sum()))
 }
 
 /// Waits for Ctrl-C (`SIGINT`) or `SIGTERM`.
