@@ -2,13 +2,15 @@
 //! none is lost behind a short read, and several tasks may wait on one socket.
 
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+#[allow(dead_code)] // each test file uses some of the helpers
+mod net_common;
+use net_common::build_or_skip;
 use runtime::net::UdpSocket;
 use runtime::time::timeout;
 use runtime::{Backend, Runtime};
@@ -146,17 +148,9 @@ async fn datagrams_of_cancelled_recvs_stay_whole() {
 #[test]
 fn multishot_receive_keeps_datagrams_apart() {
     for &backend in Backend::compiled() {
-        let rt = match Runtime::builder()
-            .backend(backend)
-            .multishot_recv(true)
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-                eprintln!("skipped on {backend}: {e}");
-                continue;
-            }
-            Err(e) => panic!("{e}"),
+        let builder = Runtime::builder().backend(backend).multishot_recv(true);
+        let Some(rt) = build_or_skip(builder, &format!("on {backend}")) else {
+            continue;
         };
         rt.block_on(async {
             let (a, b) = connected_pair();

@@ -12,6 +12,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+#[allow(dead_code)] // each test file uses some of the helpers
+mod net_common;
+use net_common::build_or_skip;
 use runtime::net::{TcpListener, TcpStream, UnixStream};
 use runtime::time::timeout;
 use runtime::{Backend, Runtime};
@@ -277,17 +280,9 @@ async fn owned_and_poll_reads_keep_the_order() {
 #[test]
 fn poll_reads_through_the_multishot_feed() {
     for &backend in Backend::compiled() {
-        let rt = match Runtime::builder()
-            .backend(backend)
-            .multishot_recv(true)
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-                eprintln!("skipped on {backend}: {e}");
-                continue;
-            }
-            Err(e) => panic!("{e}"),
+        let builder = Runtime::builder().backend(backend).multishot_recv(true);
+        let Some(rt) = build_or_skip(builder, &format!("on {backend}")) else {
+            continue;
         };
         rt.block_on(async {
             let (mut a, mut b) = UnixStream::pair().unwrap();

@@ -9,9 +9,11 @@
 //! This file holds a single test: it counts the process's open descriptors, which tests running in
 //! parallel threads would disturb.
 
-use std::io;
 use std::time::Duration;
 
+#[allow(dead_code)] // each test file uses some of the helpers
+mod net_common;
+use net_common::build_or_skip;
 use runtime::net::{TcpListener, TcpStream};
 use runtime::time::timeout;
 use runtime::{Backend, Runtime};
@@ -34,17 +36,9 @@ fn open_fds() -> usize {
 #[test]
 fn unclaimed_connections_are_bounded_and_all_accepted() {
     for &backend in Backend::compiled() {
-        let rt = match Runtime::builder()
-            .backend(backend)
-            .multishot_accept(true)
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-                eprintln!("skipped {backend}: {e}");
-                continue;
-            }
-            Err(e) => panic!("{backend}: {e}"),
+        let builder = Runtime::builder().backend(backend).multishot_accept(true);
+        let Some(rt) = build_or_skip(builder, &backend.to_string()) else {
+            continue;
         };
         rt.block_on(async {
             timeout(LIMIT, async {

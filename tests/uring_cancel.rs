@@ -13,9 +13,10 @@ use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 
-mod cancel_common;
+#[allow(dead_code)] // each test file uses some of the helpers
+mod net_common;
 
-use cancel_common::{on_io_uring, pair, poll_then_drop, wait_readable};
+use net_common::{build_or_skip, on_io_uring, pair, poll_then_drop, wait_readable};
 use runtime::net::{TcpListener, TcpStream};
 use runtime::time::timeout;
 use runtime::{Backend, Runtime};
@@ -276,18 +277,12 @@ async fn a_drop_storm_loses_nothing() {
 /// The same storms with io_uring's multishot accept and multishot receive on.
 #[test]
 fn multishot_drop_storm_loses_nothing() {
-    let rt = match Runtime::builder()
+    let builder = Runtime::builder()
         .backend(Backend::IoUring)
         .multishot_accept(true)
-        .multishot_recv(true)
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-            eprintln!("skipped: {e}");
-            return;
-        }
-        Err(e) => panic!("{e}"),
+        .multishot_recv(true);
+    let Some(rt) = build_or_skip(builder, "multishot") else {
+        return;
     };
     rt.block_on(async {
         let before = runtime::stats();

@@ -3,13 +3,13 @@
 //! among them. Under io_uring, a cancelled vectored read loses nothing: its bytes go to the
 //! stream's stash and the next read returns them.
 
-use std::io;
 use std::net::Shutdown;
 use std::time::Duration;
 
-mod cancel_common;
+#[allow(dead_code)] // each test file uses some of the helpers
+mod net_common;
 
-use cancel_common::{on_io_uring, pair, poll_then_drop, wait_readable};
+use net_common::{build_or_skip, on_io_uring, pair, poll_then_drop, wait_readable};
 use runtime::io::{AsyncReadOwned, AsyncWriteOwned};
 use runtime::net::UnixStream;
 use runtime::time::timeout;
@@ -350,17 +350,11 @@ async fn a_cancelled_vectored_read_loses_nothing() {
 /// multishot request fills.
 #[test]
 fn multishot_vectored_reads_lose_nothing() {
-    let rt = match Runtime::builder()
+    let builder = Runtime::builder()
         .backend(Backend::IoUring)
-        .multishot_recv(true)
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-            eprintln!("skipped: {e}");
-            return;
-        }
-        Err(e) => panic!("{e}"),
+        .multishot_recv(true);
+    let Some(rt) = build_or_skip(builder, "multishot") else {
+        return;
     };
     rt.block_on(async {
         let before = runtime::stats();

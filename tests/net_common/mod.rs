@@ -1,6 +1,6 @@
-//! Helpers for the tests that cancel reads in flight (`uring_cancel.rs`, `vectored.rs`): a
-//! connected pair, a bounded wait for bytes, a future dropped after a number of polls, and which
-//! backend runs.
+//! Helpers for the socket tests: a runtime built or the test skipped, a connected pair, a bounded
+//! wait for bytes, a future dropped after a number of polls, and which backend runs. (Each test
+//! file uses some of them.)
 
 use std::future::Future;
 use std::os::fd::AsRawFd;
@@ -8,6 +8,21 @@ use std::pin::pin;
 use std::task::Poll;
 
 use runtime::net::{TcpListener, TcpStream};
+use runtime::{Builder, Runtime};
+
+/// The runtime `builder` describes, or `None` after printing why the test is skipped when the
+/// machine does not offer what it asks for (`Unsupported`: io_uring refused, a feature the kernel
+/// lacks). Any other error fails the test. `what` names the case in the messages.
+pub fn build_or_skip(builder: Builder, what: &str) -> Option<Runtime> {
+    match builder.build() {
+        Ok(rt) => Some(rt),
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            eprintln!("skipped {what}: {e}");
+            None
+        }
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
 
 /// A connected pair: (accepted side, connecting side).
 pub async fn pair() -> (TcpStream, TcpStream) {
