@@ -17,36 +17,10 @@ macro_rules! futures_read {
 macro_rules! futures_write {
     ([$($gen:tt)*] $ty:ty) => {
         impl<$($gen)*> ::futures_io::AsyncWrite for $ty {
-            fn poll_write(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-                buf: &[u8],
-            ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                self.get_mut().poll_write(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-                bufs: &[::std::io::IoSlice<'_>],
-            ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                self.get_mut().poll_write_vectored(cx, bufs)
-            }
-
-            fn poll_flush(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.get_mut().poll_flush(cx)
-            }
-
-            /// Shuts the write direction down (the descriptor closes when the stream drops).
-            fn poll_close(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.get_mut().poll_shutdown(cx)
-            }
+            super::write_methods!(
+                /// Shuts the write direction down (the descriptor closes when the stream drops).
+                poll_close
+            );
         }
     };
 }

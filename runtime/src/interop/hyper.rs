@@ -113,38 +113,10 @@ macro_rules! hyper_read {
 macro_rules! hyper_write {
     ([$($gen:tt)*] $ty:ty) => {
         impl<$($gen)*> ::hyper::rt::Write for $ty {
-            fn poll_write(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-                buf: &[u8],
-            ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                self.get_mut().poll_write(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-                bufs: &[::std::io::IoSlice<'_>],
-            ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                self.get_mut().poll_write_vectored(cx, bufs)
-            }
+            super::write_methods!(poll_shutdown);
 
             fn is_write_vectored(&self) -> bool {
                 true
-            }
-
-            fn poll_flush(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.get_mut().poll_flush(cx)
-            }
-
-            fn poll_shutdown(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.get_mut().poll_shutdown(cx)
             }
         }
     };

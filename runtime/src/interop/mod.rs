@@ -40,3 +40,45 @@ macro_rules! for_each_stream {
 }
 #[allow(unused_imports)]
 pub(crate) use for_each_stream;
+
+/// The body of an `AsyncWrite`-style trait implementation, which every family spells the same
+/// way: `poll_write`, `poll_write_vectored` and `poll_flush` forward to the stream's methods of
+/// those names, and the method named `$shutdown` (with its attributes) to `poll_shutdown`. A
+/// family's own extras (`is_write_vectored`) stay in its `impl` next to this invocation.
+#[allow(unused_macros)]
+macro_rules! write_methods {
+    ($(#[$attr:meta])* $shutdown:ident) => {
+        fn poll_write(
+            self: ::std::pin::Pin<&mut Self>,
+            cx: &mut ::std::task::Context<'_>,
+            buf: &[u8],
+        ) -> ::std::task::Poll<::std::io::Result<usize>> {
+            self.get_mut().poll_write(cx, buf)
+        }
+
+        fn poll_write_vectored(
+            self: ::std::pin::Pin<&mut Self>,
+            cx: &mut ::std::task::Context<'_>,
+            bufs: &[::std::io::IoSlice<'_>],
+        ) -> ::std::task::Poll<::std::io::Result<usize>> {
+            self.get_mut().poll_write_vectored(cx, bufs)
+        }
+
+        fn poll_flush(
+            self: ::std::pin::Pin<&mut Self>,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.get_mut().poll_flush(cx)
+        }
+
+        $(#[$attr])*
+        fn $shutdown(
+            self: ::std::pin::Pin<&mut Self>,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.get_mut().poll_shutdown(cx)
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use write_methods;
