@@ -67,17 +67,28 @@ pub(crate) mod budget {
 
     /// `Pending` (after waking the task) when the budget is spent.
     pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-        let left = CONTEXT.with(|c| c.budget.get());
-        if left == 0 {
+        CONTEXT.with(|c| proceed(c, cx))
+    }
+
+    /// One operation completed.
+    pub(crate) fn spend() {
+        CONTEXT.with(spent);
+    }
+
+    /// [`poll_proceed`] on a thread-local already in hand.
+    #[inline]
+    pub(super) fn proceed(c: &super::Context, cx: &mut Context<'_>) -> Poll<()> {
+        if c.budget.get() == 0 {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
         Poll::Ready(())
     }
 
-    /// One operation completed.
-    pub(crate) fn spend() {
-        CONTEXT.with(|c| c.budget.set(c.budget.get().saturating_sub(1)));
+    /// [`spend`] on a thread-local already in hand.
+    #[inline]
+    pub(super) fn spent(c: &super::Context) {
+        c.budget.set(c.budget.get().saturating_sub(1));
     }
 }
 
@@ -146,9 +157,7 @@ pub(crate) fn poll_with_driver<R>(
     f: impl FnOnce(&mut Driver, &mut std::task::Context<'_>) -> std::task::Poll<R>,
 ) -> std::task::Poll<R> {
     CONTEXT.with(|c| {
-        let left = c.budget.get();
-        if left == 0 {
-            cx.waker().wake_by_ref();
+        if budget::proceed(c, cx).is_pending() {
             return std::task::Poll::Pending;
         }
         let core = c.core.get();
@@ -162,7 +171,7 @@ pub(crate) fn poll_with_driver<R>(
             cx,
         );
         if result.is_ready() {
-            c.budget.set(left - 1);
+            budget::spent(c);
         }
         result
     })
