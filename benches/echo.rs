@@ -45,6 +45,8 @@
 
 mod common;
 
+#[path = "echo/accept.rs"]
+mod accept;
 #[path = "echo/meter.rs"]
 mod meter;
 #[path = "echo/on_monoio.rs"]
@@ -67,9 +69,12 @@ mod server;
 use std::time::Duration;
 
 use common::contender::Contender;
-use common::{interleave, rate, ratio, seconds, sys, Settings, Spread, Table};
+use common::load::{self, Rows};
+use common::report::{micros, pool_stats, print_stats_mix, rate_cells, target_cells};
+use common::{ratio, sys, Settings, Spread, Table};
 use perf_sampler::Sampled;
 use runtime::Backend;
+use server::SERVER_CORE;
 
 /// Every server's read buffer: room for the largest message.
 pub const BUFFER: usize = 16 * 1024;
@@ -136,7 +141,7 @@ struct Sample {
 fn measure(contender: Contender, scenario: Scenario, run_for: Duration) -> Result<Sample, String> {
     let server = server::start(contender, scenario.conns)?;
     let config = loadgen::Config {
-        addr: server.addr,
+        addr: server.at.addr,
         connections: scenario.conns,
         payload: scenario.payload,
         depth: 1,
@@ -197,12 +202,7 @@ impl Row {
     fn of(samples: &[Sample]) -> Row {
         let sum = |f: &dyn Fn(&Sample) -> f64| samples.iter().map(f).sum::<f64>();
         let server_msgs = sum(&|s| s.server_msgs);
-        let totals = samples.iter().try_fold(
-            (runtime::Stats::default(), 0.0),
-            |(total, msgs), s| -> Option<(runtime::Stats, f64)> {
-                Some((add_stats(total, s.stats?), msgs + s.server_msgs))
-            },
-        );
+        let totals = pool_stats(samples.iter().map(|s| (s.stats, s.server_msgs)));
         let with_samples = samples
             .iter()
             .filter_map(|s| Some((s.sampled?, s.server_msgs)));
@@ -254,15 +254,6 @@ impl Row {
     }
 }
 
-/// `a + b`, counter by counter (`Stats` offers only subtraction, which wraps: `a - (0 - b)`).
-fn add_stats(a: runtime::Stats, b: runtime::Stats) -> runtime::Stats {
-    a - (runtime::Stats::default() - b)
-}
-
-fn micros(s: f64) -> String {
-    format!("{:.2}", s * 1e6)
-}
-
 fn micros_or_dash(s: Option<f64>) -> String {
     s.map_or("–".to_string(), micros)
 }
@@ -282,12 +273,7 @@ fn per_msg(v: Option<f64>) -> String {
 
 fn main() {
     let settings = Settings::from_env(5);
-    let run_for = Duration::from_secs_f64(
-        std::env::var("ECHO_SECS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(settings.pick(0.5, 0.15)),
-    );
+    let run_for = load::run_length(&settings, "ECHO_SECS", 0.5, 0.15);
     sys::raise_fd_limit();
     // Before pinning: perf's trial start should not crowd the load generator's core.
     let perf = perf_sampler::probe();
@@ -300,40 +286,28 @@ fn main() {
     }
     println!("{}", settings.describe());
     println!(
-        "server on core {}, load generator on core {CLIENT_CORE}{}, {run_for:?} per run, depth 1\n",
-        server::SERVER_CORE,
-        if pinned {
-            ""
-        } else {
-            " (pinning failed: threads float)"
-        },
+        "{}",
+        load::setup_line(SERVER_CORE, CLIENT_CORE, pinned, run_for, "depth 1")
     );
 
     let contenders = Contender::selected(
         &[&Contender::RUNTIMES[..], &Contender::FLOOR[..]].concat(),
         &settings,
     );
-    let mut results: Vec<(Scenario, Vec<Result<Row, String>>)> = Vec::new();
-    for scenario in SCENARIOS {
-        if !settings.wants(&scenario.name()) {
-            continue;
-        }
-        let outcomes = interleave(&contenders, settings.reps, |&c| {
-            measure(c, scenario, run_for)
-        });
-        let rows: Vec<Result<Row, String>> = outcomes
-            .into_iter()
-            .map(|o| o.map(|s| Row::of(&s)))
-            .collect();
-        print_scenario(scenario, &contenders, &rows);
-        results.push((scenario, rows));
-    }
+    let results = load::run_scenarios(
+        &settings,
+        &SCENARIOS,
+        Scenario::name,
+        &contenders,
+        |c, scenario| measure(c, scenario, run_for),
+        Row::of,
+        |scenario, rows| print_scenario(scenario, &contenders, rows),
+    );
     print_targets(&contenders, &results);
 }
 
 fn baseline<'a>(contenders: &[Contender], rows: &'a [Result<Row, String>]) -> Option<&'a Row> {
-    let i = contenders.iter().position(|c| c.is_baseline())?;
-    rows[i].as_ref().ok()
+    load::row_of(contenders, rows, Contender::is_baseline)
 }
 
 fn print_scenario(scenario: Scenario, contenders: &[Contender], rows: &[Result<Row, String>]) {
@@ -355,72 +329,51 @@ fn print_scenario(scenario: Scenario, contenders: &[Contender], rows: &[Result<R
     ]);
     for (c, row) in contenders.iter().zip(rows) {
         match row {
-            Ok(r) => table.row(vec![
-                c.label().to_string(),
-                r.rate.show(rate),
-                ratio(r.rate.median, base.map(|b| b.rate.median)),
-                seconds(r.p99),
-                micros_or_dash(r.user_cpu()),
-                ratio(
-                    r.user_cpu().unwrap_or(f64::NAN),
-                    base.and_then(Row::user_cpu),
-                ),
-                micros_or_dash(r.sampled_cpu()),
-                format!("{}+{}", micros(r.user), micros(r.sys)),
-                per_msg(r.syscalls()),
-                per_msg(r.enters()),
-                micros(r.client),
-            ]),
+            Ok(r) => {
+                let mut cells = rate_cells(c.label(), &r.rate, base.map(|b| &b.rate), r.p99);
+                cells.extend([
+                    micros_or_dash(r.user_cpu()),
+                    ratio(
+                        r.user_cpu().unwrap_or(f64::NAN),
+                        base.and_then(Row::user_cpu),
+                    ),
+                    micros_or_dash(r.sampled_cpu()),
+                    format!("{}+{}", micros(r.user), micros(r.sys)),
+                    per_msg(r.syscalls()),
+                    per_msg(r.enters()),
+                    micros(r.client),
+                ]);
+                table.row(cells);
+            }
             Err(reason) => table.unavailable(c.label(), reason),
         }
     }
     println!("{}", table.render());
 
     // Where this project's syscalls go, counter by counter.
-    let mut mix = Table::new(&["server", "per echoed message (all repetitions)"]);
-    for (c, row) in contenders.iter().zip(rows) {
-        if let Ok(Row {
-            totals: Some((stats, msgs)),
-            ..
-        }) = row
-        {
-            let parts: Vec<String> = stats
-                .fields()
-                .into_iter()
-                .filter(|&(_, v)| v > 0)
-                .map(|(name, v)| format!("{name} {:.3}", v as f64 / msgs))
-                .collect();
-            mix.row(vec![c.label().to_string(), parts.join(", ")]);
-        }
-    }
-    if !mix.is_empty() {
-        println!("{}", mix.render());
-    }
+    let totals = contenders.iter().zip(rows).map(|(c, row)| {
+        let totals = row.as_ref().ok().and_then(|r| r.totals.as_ref());
+        (c.label(), totals)
+    });
+    print_stats_mix("per echoed message (all repetitions)", totals, |v| v > 0.0);
 }
 
 /// The targets, checked against this run.
-fn print_targets(contenders: &[Contender], results: &[(Scenario, Vec<Result<Row, String>>)]) {
+fn print_targets(contenders: &[Contender], results: &[(Scenario, Rows<Row>)]) {
     let find = |c: Contender, rows: &[Result<Row, String>]| -> Option<Row> {
-        let i = contenders.iter().position(|&x| x == c)?;
-        rows[i].as_ref().ok().cloned()
+        load::row_of(contenders, rows, |x| x == c).cloned()
     };
     let epoll = Contender::Runtime(Backend::Epoll);
     let uring = Contender::Runtime(Backend::IoUring);
     println!("### Targets\n");
     let mut table = Table::new(&["target", "measured", "met"]);
     let mut check = |what: String, measured: Option<f64>, limit: f64, at_most: bool| {
-        let (text, met) = match measured {
-            Some(v) if v.is_finite() => (
-                format!("{v:.3}×"),
-                if (at_most && v <= limit) || (!at_most && v >= limit) {
-                    "yes"
-                } else {
-                    "no"
-                },
-            ),
-            _ => ("n/a".to_string(), "n/a"),
-        };
-        table.row(vec![what, text, met.to_string()]);
+        let verdict = measured.filter(|v| v.is_finite()).map(|v| {
+            let met = (at_most && v <= limit) || (!at_most && v >= limit);
+            (format!("{v:.3}×"), if met { "yes" } else { "no" })
+        });
+        let [measured, met] = target_cells(verdict);
+        table.row(vec![what, measured, met]);
     };
     // `a / b` of one figure of two rows, when both have it.
     let over = |a: &Option<Row>, b: &Option<Row>, f: fn(&Row) -> Option<f64>| -> Option<f64> {

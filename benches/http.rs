@@ -33,8 +33,12 @@
 
 mod common;
 
+#[path = "echo/accept.rs"]
+mod accept;
 #[path = "http/contender.rs"]
 mod contender;
+#[path = "http/counted.rs"]
+mod counted;
 #[path = "../examples/common/http_service.rs"]
 mod http_service;
 // The echo bench's meter; its perf sampling (`Meter::attach`) is the echo bench's alone.
@@ -59,10 +63,13 @@ mod wrk;
 
 use std::time::Duration;
 
-use common::{interleave, rate, ratio, seconds, sys, Settings, Spread, Table};
+use common::load::{self, Rows};
+use common::report::{micros, pool_stats, print_stats_mix, rate_cells, target_cells};
+use common::{rate, ratio, seconds, sys, Settings, Spread, Table};
 use contender::{Contender, Io};
 use loadgen::http::Request;
 use runtime::Backend;
+use server::SERVER_CORE;
 
 /// The load generator's core.
 const CLIENT_CORE: usize = 1;
@@ -190,14 +197,7 @@ impl Row {
     fn of(samples: &[Sample]) -> Row {
         let sum = |f: &dyn Fn(&Sample) -> f64| samples.iter().map(f).sum::<f64>();
         let requests = sum(&|s| s.server_requests);
-        let totals = samples.iter().try_fold(
-            (runtime::Stats::default(), 0.0),
-            |(total, n), s| -> Option<(runtime::Stats, f64)> {
-                // `Stats` offers only subtraction, which wraps: a + b = a - (0 - b).
-                let sum = total - (runtime::Stats::default() - s.stats?);
-                Some((sum, n + s.server_requests))
-            },
-        );
+        let totals = pool_stats(samples.iter().map(|s| (s.stats, s.server_requests)));
         Row {
             rate: Spread::of(samples.iter().map(|s| s.requests_per_sec)).expect("a sample"),
             p99: Spread::of(samples.iter().map(|s| s.p99)).map_or(f64::NAN, |s| s.median),
@@ -220,12 +220,8 @@ impl Row {
     }
 }
 
-fn micros(s: f64) -> String {
-    format!("{:.2}", s * 1e6)
-}
-
 /// Every scenario's rows, in contender order.
-type Results = Vec<(Scenario, Vec<Result<Row, String>>)>;
+type Results = Vec<(Scenario, Rows<Row>)>;
 
 fn main() {
     let mut settings = Settings::from_env(5);
@@ -235,42 +231,26 @@ fn main() {
     if settings.quick && std::env::var("BENCH_REPS").is_err() {
         settings.reps = 2;
     }
-    let run_for = Duration::from_secs_f64(
-        std::env::var("HTTP_SECS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(settings.pick(0.5, 0.05)),
-    );
+    let run_for = load::run_length(&settings, "HTTP_SECS", 0.5, 0.05);
     sys::raise_fd_limit();
     let pinned = sys::pin_to_core(CLIENT_CORE);
     println!("## HTTP\n\n{}", settings.describe());
+    let load = "keep-alive, one request in flight per connection";
     println!(
-        "server on core {}, load generator on core {CLIENT_CORE}{}, {run_for:?} per run, \
-         keep-alive, one request in flight per connection\n",
-        server::SERVER_CORE,
-        if pinned {
-            ""
-        } else {
-            " (pinning failed: threads float)"
-        },
+        "{}",
+        load::setup_line(SERVER_CORE, CLIENT_CORE, pinned, run_for, load)
     );
 
     let contenders = Contender::selected(&settings);
-    let mut results: Results = Vec::new();
-    for scenario in SCENARIOS {
-        if !settings.wants(&scenario.name()) {
-            continue;
-        }
-        let outcomes = interleave(&contenders, settings.reps, |&c| {
-            measure(c, scenario, run_for, |_| ()).map(|(sample, ())| sample)
-        });
-        let rows: Vec<Result<Row, String>> = outcomes
-            .into_iter()
-            .map(|o| o.map(|s| Row::of(&s)))
-            .collect();
-        print_scenario(scenario, &contenders, &rows);
-        results.push((scenario, rows));
-    }
+    let results: Results = load::run_scenarios(
+        &settings,
+        &SCENARIOS,
+        Scenario::name,
+        &contenders,
+        |c, scenario| measure(c, scenario, run_for, |_| ()).map(|(sample, ())| sample),
+        Row::of,
+        |scenario, rows| print_scenario(scenario, &contenders, rows),
+    );
     print_summary(&contenders, &results);
     print_targets(&contenders, &results);
 
@@ -286,8 +266,7 @@ fn main() {
 
 /// The baseline's row among `rows`.
 fn baseline<'a>(contenders: &[Contender], rows: &'a [Result<Row, String>]) -> Option<&'a Row> {
-    let i = contenders.iter().position(|c| c.is_baseline())?;
-    rows[i].as_ref().ok()
+    load::row_of(contenders, rows, Contender::is_baseline)
 }
 
 /// The row of `c`, if it ran.
@@ -296,8 +275,7 @@ fn find<'a>(
     rows: &'a [Result<Row, String>],
     c: Contender,
 ) -> Option<&'a Row> {
-    let i = contenders.iter().position(|&x| x == c)?;
-    rows[i].as_ref().ok()
+    load::row_of(contenders, rows, |x| x == c)
 }
 
 fn print_scenario(scenario: Scenario, contenders: &[Contender], rows: &[Result<Row, String>]) {
@@ -315,42 +293,28 @@ fn print_scenario(scenario: Scenario, contenders: &[Contender], rows: &[Result<R
     ]);
     for (c, row) in contenders.iter().zip(rows) {
         match row {
-            Ok(r) => table.row(vec![
-                c.label().to_string(),
-                r.rate.show(rate),
-                ratio(r.rate.median, base.map(|b| b.rate.median)),
-                seconds(r.p99),
-                format!("{}+{}", micros(r.user), micros(r.sys)),
-                ratio(r.cpu(), base.map(Row::cpu)),
-                r.per_request(|s| s.syscalls())
-                    .map_or("–".into(), |v| format!("{v:.2}")),
-                micros(r.client),
-            ]),
+            Ok(r) => {
+                let mut cells = rate_cells(c.label(), &r.rate, base.map(|b| &b.rate), r.p99);
+                cells.extend([
+                    format!("{}+{}", micros(r.user), micros(r.sys)),
+                    ratio(r.cpu(), base.map(Row::cpu)),
+                    r.per_request(|s| s.syscalls())
+                        .map_or("–".into(), |v| format!("{v:.2}")),
+                    micros(r.client),
+                ]);
+                table.row(cells);
+            }
             Err(reason) => table.unavailable(c.label(), reason),
         }
     }
     println!("{}", table.render());
 
     // Where this runtime's work goes, counter by counter.
-    let mut mix = Table::new(&["server", "per request (all repetitions)"]);
-    for (c, row) in contenders.iter().zip(rows) {
-        if let Ok(Row {
-            totals: Some((stats, n)),
-            ..
-        }) = row
-        {
-            let parts: Vec<String> = stats
-                .fields()
-                .into_iter()
-                .filter(|&(_, v)| v as f64 / n >= 0.0005)
-                .map(|(name, v)| format!("{name} {:.3}", v as f64 / n))
-                .collect();
-            mix.row(vec![c.label().to_string(), parts.join(", ")]);
-        }
-    }
-    if !mix.is_empty() {
-        println!("{}", mix.render());
-    }
+    let totals = contenders.iter().zip(rows).map(|(c, row)| {
+        let totals = row.as_ref().ok().and_then(|r| r.totals.as_ref());
+        (c.label(), totals)
+    });
+    print_stats_mix("per request (all repetitions)", totals, |v| v >= 0.0005);
 }
 
 /// Requests/s and CPU per request against tokio+hyper, every scenario side by side.
@@ -437,8 +401,8 @@ fn print_targets(contenders: &[Contender], results: &Results) {
 }
 
 fn push_target(table: &mut Table, what: String, scenario: &str, verdict: Option<(String, &str)>) {
-    let (measured, met) = verdict.unwrap_or_else(|| ("n/a".into(), "n/a"));
-    table.row(vec![what, scenario.to_string(), measured, met.to_string()]);
+    let [measured, met] = target_cells(verdict);
+    table.row(vec![what, scenario.to_string(), measured, met]);
 }
 
 /// One `GET / × 64` run per server under `perf record`.

@@ -11,7 +11,10 @@
 //! - [`interleave`]: repetition `r` runs every contender once, starting at a different one each
 //!   time, so no contender always goes first;
 //! - [`Spread`]: min, median and max of the samples — the median is what the tables compare;
-//! - [`Table`]: a markdown table printer, so the output can be pasted into BENCHMARKS.md.
+//! - [`Table`]: a markdown table printer, so the output can be pasted into BENCHMARKS.md;
+//! - for the echo and HTTP load benchmarks: [`server`] (a server on its own pinned thread),
+//!   [`load`] (run length, set-up line, the scenario loop) and [`report`] (shared cells and
+//!   tables).
 //!
 //! Each bench compiles this module on its own and uses only part of it, hence the `dead_code`
 //! allowance below.
@@ -20,6 +23,9 @@
 
 pub mod channel;
 pub mod contender;
+pub mod load;
+pub mod report;
+pub mod server;
 pub mod sys;
 
 use std::fmt::Write as _;

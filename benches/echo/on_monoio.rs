@@ -7,6 +7,7 @@ use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::{TcpListener, TcpStream};
 use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 
+use super::accept::serve_each;
 use super::meter::{Meter, ServerMeasure};
 use super::server::Ready;
 use super::BUFFER;
@@ -41,16 +42,13 @@ async fn accept_and_echo(conns: usize, ready: &Ready, meter: Arc<Meter>) -> Resu
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| ready.failed(e))?;
     meter.attach(); // before the load starts: perf is slow to start
     ready.listening(listener.local_addr().map_err(|e| ready.failed(e))?);
-    let mut tasks = Vec::with_capacity(conns);
-    for _ in 0..conns {
-        let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
-        tasks.push(monoio::spawn(echo(stream, meter.clone())));
-    }
-    meter.start();
-    for task in tasks {
-        task.await;
-    }
-    Ok(())
+    serve_each(
+        conns,
+        &meter,
+        || listener.accept(),
+        |(stream, _), meter| monoio::spawn(echo(stream, meter)),
+    )
+    .await
 }
 
 async fn echo(mut stream: TcpStream, meter: Arc<Meter>) {

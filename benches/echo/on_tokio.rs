@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::accept::serve_each;
 use super::meter::{Meter, ServerMeasure};
 use super::server::{Ready, SERVER_CORE};
 use super::BUFFER;
@@ -50,16 +51,13 @@ async fn accept_and_echo(conns: usize, ready: Ready, meter: Arc<Meter>) -> Resul
         .map_err(|e| ready.failed(e))?;
     meter.attach(); // before the load starts: perf is slow to start
     ready.listening(listener.local_addr().map_err(|e| ready.failed(e))?);
-    let mut tasks = Vec::with_capacity(conns);
-    for _ in 0..conns {
-        let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
-        tasks.push(tokio::spawn(echo(stream, meter.clone())));
-    }
-    meter.start();
-    for task in tasks {
-        task.await.map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    serve_each(
+        conns,
+        &meter,
+        || listener.accept(),
+        |(stream, _), meter| tokio::spawn(echo(stream, meter)),
+    )
+    .await
 }
 
 async fn echo(mut stream: TcpStream, meter: Arc<Meter>) {

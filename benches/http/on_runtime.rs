@@ -9,7 +9,8 @@ use runtime::net::{TcpListener, TcpStream};
 use runtime::{Backend, Runtime};
 
 use super::server::Ready;
-use crate::http_service;
+use crate::accept::serve_each;
+use crate::counted;
 use crate::meter::{Meter, ServerMeasure};
 
 /// Serves `conns` connections with hyper on a runtime with `backend`, on the calling thread.
@@ -38,17 +39,16 @@ where
         async move {
             let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| ready.failed(e))?;
             ready.listening(listener.local_addr().map_err(|e| ready.failed(e))?);
-            let mut tasks = Vec::with_capacity(conns);
-            for _ in 0..conns {
-                let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
+            let listener = &listener;
+            let accept = move || async move {
+                let (stream, _) = listener.accept().await?;
                 let _ = stream.set_nodelay(true);
-                tasks.push(runtime::spawn(connection(stream, meter.clone())));
-            }
-            meter.start();
-            for task in tasks {
-                task.await.map_err(|e| e.to_string())?;
-            }
-            Ok::<(), String>(())
+                Ok(stream)
+            };
+            serve_each(conns, &meter, accept, |stream, meter| {
+                runtime::spawn(connection(stream, meter))
+            })
+            .await
         }
     };
     rt.block_on(accepting)?;
@@ -58,16 +58,5 @@ where
 /// One connection served by hyper exactly as `http_service::serve` does it (same builder, same
 /// timer, same routes), with every request counted.
 async fn hyper_connection(stream: TcpStream, meter: Arc<Meter>) {
-    let counted = {
-        let meter = meter.clone();
-        hyper::service::service_fn(move |req| {
-            meter.echoed(1);
-            http_service::route(req)
-        })
-    };
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(HyperTimer)
-        .serve_connection(stream, counted);
-    let _ = conn.await;
-    meter.stop();
+    counted::serve(stream, HyperTimer, meter).await
 }

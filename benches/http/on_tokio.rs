@@ -8,7 +8,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::server::Ready;
-use crate::http_service;
+use crate::accept::serve_each;
+use crate::counted;
 use crate::meter::{Meter, ServerMeasure};
 
 /// Serves `conns` connections on a tokio `current_thread` runtime on the calling thread.
@@ -27,30 +28,18 @@ async fn accept_and_serve(conns: usize, ready: Ready, meter: Arc<Meter>) -> Resu
         .await
         .map_err(|e| ready.failed(e))?;
     ready.listening(listener.local_addr().map_err(|e| ready.failed(e))?);
-    let mut tasks = Vec::with_capacity(conns);
-    for _ in 0..conns {
-        let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
+    let listener = &listener;
+    let accept = move || async move {
+        let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
-        tasks.push(tokio::spawn(connection(stream, meter.clone())));
-    }
-    meter.start();
-    for task in tasks {
-        task.await.map_err(|e| e.to_string())?;
-    }
-    Ok(())
+        Ok(stream)
+    };
+    serve_each(conns, &meter, accept, |stream, meter| {
+        tokio::spawn(connection(stream, meter))
+    })
+    .await
 }
 
 async fn connection(stream: TcpStream, meter: Arc<Meter>) {
-    let counted = {
-        let meter = meter.clone();
-        hyper::service::service_fn(move |req| {
-            meter.echoed(1);
-            http_service::route(req)
-        })
-    };
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .serve_connection(TokioIo::new(stream), counted);
-    let _ = conn.await;
-    meter.stop();
+    counted::serve(TokioIo::new(stream), TokioTimer::new(), meter).await
 }
