@@ -37,14 +37,14 @@
 //! poll that returns it.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::waiters::{WaitKey, WaitList, WakeList};
+use super::broadcast_ring::{Claim, Ring};
+use super::waiters::{WaitKey, WakeList};
 use super::SendError;
 
 /// A channel keeping the last `capacity` values for its receivers.
@@ -52,18 +52,7 @@ use super::SendError;
 /// # Panics
 /// If `capacity` is 0.
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(
-        capacity > 0,
-        "broadcast channel capacity must be at least 1"
-    );
-    let shared = Rc::new(RefCell::new(Shared {
-        ring: VecDeque::new(),
-        head: 0,
-        capacity,
-        senders: 1,
-        receivers: 1,
-        waiters: WaitList::new(),
-    }));
+    let shared = Rc::new(RefCell::new(Ring::new(capacity)));
     let receiver = Receiver {
         shared: shared.clone(),
         next: 0,
@@ -71,24 +60,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     (Sender { shared }, receiver)
 }
 
-struct Shared<T> {
-    /// The values kept, oldest first.
-    ring: VecDeque<Slot<T>>,
-    /// The position of `ring[0]`. Positions count every value ever sent.
-    head: u64,
-    capacity: usize,
-    senders: usize,
-    receivers: usize,
-    /// Receivers waiting for a value.
-    waiters: WaitList,
-}
-
-struct Slot<T> {
-    /// Taken by the last receiver to read it.
-    value: Option<T>,
-    /// Receivers that still have to read it.
-    unread: usize,
-}
+type Shared<T> = Rc<RefCell<Ring<T>>>;
 
 /// Sends values to every receiver; clone it for more producers.
 ///
@@ -101,7 +73,7 @@ struct Slot<T> {
 /// # });
 /// ```
 pub struct Sender<T> {
-    shared: Rc<RefCell<Shared<T>>>,
+    shared: Shared<T>,
 }
 
 /// Receives every value sent after it was created, in order.
@@ -121,7 +93,7 @@ pub struct Sender<T> {
 /// # });
 /// ```
 pub struct Receiver<T> {
-    shared: Rc<RefCell<Shared<T>>>,
+    shared: Shared<T>,
     /// The position of the next value to read.
     next: u64,
 }
@@ -175,25 +147,7 @@ impl<T> Sender<T> {
     /// Returns how many receivers there are; fails (giving the value back) when there are none.
     pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
         let mut woken = WakeList::new();
-        let (receivers, overwritten) = {
-            let mut shared = self.shared.borrow_mut();
-            if shared.receivers == 0 {
-                return Err(SendError(value));
-            }
-            let overwritten = if shared.ring.len() == shared.capacity {
-                shared.head += 1;
-                shared.ring.pop_front()
-            } else {
-                None
-            };
-            let receivers = shared.receivers;
-            shared.ring.push_back(Slot {
-                value: Some(value),
-                unread: receivers,
-            });
-            shared.waiters.notify_all(&mut woken);
-            (receivers, overwritten)
-        };
+        let (receivers, overwritten) = self.shared.borrow_mut().push(value, &mut woken)?;
         // Dropped with the channel unborrowed: a value's `Drop` may use the channel.
         drop(overwritten);
         woken.wake_all();
@@ -207,12 +161,12 @@ impl<T> Sender<T> {
 
     /// How many receivers there are.
     pub fn receiver_count(&self) -> usize {
-        self.shared.borrow().receivers
+        self.shared.borrow().receivers()
     }
 
     /// How many values are kept for receivers that have not read them all.
     pub fn len(&self) -> usize {
-        self.shared.borrow().ring.len()
+        self.shared.borrow().len()
     }
 
     /// Whether no value is kept.
@@ -223,7 +177,7 @@ impl<T> Sender<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.shared.borrow_mut().senders += 1;
+        self.shared.borrow_mut().add_sender();
         Sender {
             shared: self.shared.clone(),
         }
@@ -233,26 +187,18 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let mut woken = WakeList::new();
-        {
-            let mut shared = self.shared.borrow_mut();
-            shared.senders -= 1;
-            if shared.senders == 0 {
-                // Waiting receivers must learn that nothing more will come.
-                shared.waiters.notify_all(&mut woken);
-            }
-        }
+        self.shared.borrow_mut().drop_sender(&mut woken);
         woken.wake_all();
     }
 }
 
 impl<T> Receiver<T> {
     /// A receiver of the values sent from now on.
-    fn at_end(shared: &Rc<RefCell<Shared<T>>>) -> Receiver<T> {
-        let mut state = shared.borrow_mut();
-        state.receivers += 1;
+    fn at_end(shared: &Shared<T>) -> Receiver<T> {
+        let next = shared.borrow_mut().subscribe();
         Receiver {
             shared: shared.clone(),
-            next: state.head + state.ring.len() as u64,
+            next,
         }
     }
 
@@ -275,37 +221,12 @@ impl<T> Receiver<T> {
     where
         T: Clone,
     {
-        let index = {
-            let mut shared = self.shared.borrow_mut();
-            if self.next < shared.head {
-                let missed = shared.head - self.next;
-                self.next = shared.head;
-                return Err(TryRecvError::Lagged(missed));
-            }
-            let index = (self.next - shared.head) as usize;
-            let Some(slot) = shared.ring.get_mut(index) else {
-                return Err(if shared.senders == 0 {
-                    TryRecvError::Closed
-                } else {
-                    TryRecvError::Empty
-                });
-            };
-            self.next += 1;
-            slot.unread -= 1;
-            if slot.unread == 0 {
-                // The last reader takes the value instead of cloning it.
-                let value = slot.value.take();
-                shared.drop_read_front();
-                return Ok(value.expect("an unread value is kept"));
-            }
-            index
-        };
-        // Cloned under a shared borrow: the clone may look at the channel, not change it.
-        let shared = self.shared.borrow();
-        Ok(shared.ring[index]
-            .value
-            .clone()
-            .expect("an unread value is kept"))
+        let claim = self.shared.borrow_mut().claim(&mut self.next)?;
+        match claim {
+            Claim::Taken(value) => Ok(value),
+            // Cloned under a shared borrow: the clone may look at the channel, not change it.
+            Claim::Kept(index) => Ok(self.shared.borrow().cloned(index)),
+        }
     }
 
     /// A new receiver of the values sent from now on (not the ones this one still has to read).
@@ -315,9 +236,7 @@ impl<T> Receiver<T> {
 
     /// How many kept values this receiver has not read yet.
     pub fn len(&self) -> usize {
-        let shared = self.shared.borrow();
-        let end = shared.head + shared.ring.len() as u64;
-        (end - self.next.max(shared.head)) as usize
+        self.shared.borrow().unread(self.next)
     }
 
     /// Whether this receiver has read every kept value.
@@ -326,32 +245,9 @@ impl<T> Receiver<T> {
     }
 }
 
-impl<T> Shared<T> {
-    /// Forgets values at the front that every receiver has read. Read values form a prefix: a
-    /// receiver reads in order, so one that read a value read every value before it.
-    fn drop_read_front(&mut self) {
-        while self.ring.front().is_some_and(|slot| slot.unread == 0) {
-            self.ring.pop_front();
-            self.head += 1;
-        }
-    }
-}
-
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut unread_values = Vec::new();
-        {
-            let mut shared = self.shared.borrow_mut();
-            shared.receivers -= 1;
-            let first = (self.next.saturating_sub(shared.head)) as usize;
-            for slot in shared.ring.iter_mut().skip(first) {
-                slot.unread -= 1;
-                if slot.unread == 0 {
-                    unread_values.extend(slot.value.take());
-                }
-            }
-            shared.drop_read_front();
-        }
+        let unread_values = self.shared.borrow_mut().unsubscribe(self.next);
         // Dropped with the channel unborrowed: a value's `Drop` may use the channel.
         drop(unread_values);
     }

@@ -23,6 +23,7 @@
 //! `mpsc` are built on [`Semaphore`], so they share its fairness and its cancellation.
 
 pub mod broadcast;
+mod broadcast_ring;
 mod error;
 pub mod mpsc;
 mod mutex;

@@ -30,7 +30,6 @@
 //! so a dropped `recv` just leaves the list, and loses no value: a value is taken only by the
 //! poll that returns it.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -39,7 +38,8 @@ use std::task::{Context, Poll};
 
 use super::blocking::block_on;
 use super::primitives::{lock, Mutex};
-use crate::sync::waiters::{WaitKey, WaitList, WakeList};
+use crate::sync::broadcast_ring::Ring;
+use crate::sync::waiters::{WaitKey, WakeList};
 use crate::sync::SendError;
 
 pub use crate::sync::broadcast::{RecvError, TryRecvError};
@@ -49,43 +49,12 @@ pub use crate::sync::broadcast::{RecvError, TryRecvError};
 /// # Panics
 /// If `capacity` is 0.
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(
-        capacity > 0,
-        "broadcast channel capacity must be at least 1"
-    );
-    let shared = Arc::new(Mutex::new(Ring {
-        slots: VecDeque::new(),
-        head: 0,
-        capacity,
-        senders: 1,
-        receivers: 1,
-        waiters: WaitList::new(),
-    }));
+    let shared = Arc::new(Mutex::new(Ring::new(capacity)));
     let receiver = Receiver {
         shared: shared.clone(),
         next: 0,
     };
     (Sender { shared }, receiver)
-}
-
-/// Everything behind the channel's lock.
-struct Ring<T> {
-    /// The values kept, oldest first.
-    slots: VecDeque<Slot<T>>,
-    /// The position of `slots[0]`. Positions count every value ever sent.
-    head: u64,
-    capacity: usize,
-    senders: usize,
-    receivers: usize,
-    /// Receivers waiting for a value.
-    waiters: WaitList,
-}
-
-struct Slot<T> {
-    /// Taken by the last receiver to read it.
-    value: Option<T>,
-    /// Receivers that still have to read it.
-    unread: usize,
 }
 
 type Shared<T> = Arc<Mutex<Ring<T>>>;
@@ -130,25 +99,8 @@ impl<T> Sender<T> {
     /// Returns how many receivers there are; fails (giving the value back) when there are none.
     pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
         let mut woken = WakeList::new();
-        let (receivers, overwritten) = {
-            let mut ring = lock(&self.shared);
-            if ring.receivers == 0 {
-                return Err(SendError(value));
-            }
-            let overwritten = if ring.slots.len() == ring.capacity {
-                ring.head += 1;
-                ring.slots.pop_front()
-            } else {
-                None
-            };
-            let receivers = ring.receivers;
-            ring.slots.push_back(Slot {
-                value: Some(value),
-                unread: receivers,
-            });
-            ring.waiters.notify_all(&mut woken);
-            (receivers, overwritten)
-        };
+        let (receivers, overwritten) = lock(&self.shared).push(value, &mut woken)?;
+        // Dropped with the lock released: a value's `Drop` may use the channel.
         drop(overwritten);
         woken.wake_all();
         Ok(receivers)
@@ -161,12 +113,12 @@ impl<T> Sender<T> {
 
     /// How many receivers there are.
     pub fn receiver_count(&self) -> usize {
-        lock(&self.shared).receivers
+        lock(&self.shared).receivers()
     }
 
     /// How many values are kept for receivers that have not read them all.
     pub fn len(&self) -> usize {
-        lock(&self.shared).slots.len()
+        lock(&self.shared).len()
     }
 
     /// Whether no value is kept.
@@ -177,7 +129,7 @@ impl<T> Sender<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        lock(&self.shared).senders += 1;
+        lock(&self.shared).add_sender();
         Sender {
             shared: self.shared.clone(),
         }
@@ -187,14 +139,7 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let mut woken = WakeList::new();
-        {
-            let mut ring = lock(&self.shared);
-            ring.senders -= 1;
-            if ring.senders == 0 {
-                // Waiting receivers must learn that nothing more will come.
-                ring.waiters.notify_all(&mut woken);
-            }
-        }
+        lock(&self.shared).drop_sender(&mut woken);
         woken.wake_all();
     }
 }
@@ -202,11 +147,10 @@ impl<T> Drop for Sender<T> {
 impl<T> Receiver<T> {
     /// A receiver of the values sent from now on.
     fn at_end(shared: &Shared<T>) -> Receiver<T> {
-        let mut ring = lock(shared);
-        ring.receivers += 1;
+        let next = lock(shared).subscribe();
         Receiver {
             shared: shared.clone(),
-            next: ring.end(),
+            next,
         }
     }
 
@@ -251,8 +195,7 @@ impl<T> Receiver<T> {
 
     /// How many kept values this receiver has not read yet.
     pub fn len(&self) -> usize {
-        let ring = lock(&self.shared);
-        (ring.end() - self.next.max(ring.head)) as usize
+        lock(&self.shared).unread(self.next)
     }
 
     /// Whether this receiver has read every kept value.
@@ -261,68 +204,9 @@ impl<T> Receiver<T> {
     }
 }
 
-impl<T> Ring<T> {
-    /// The position the next value sent will have.
-    fn end(&self) -> u64 {
-        self.head + self.slots.len() as u64
-    }
-
-    /// Reads the value at position `*next` for a receiver, and moves it on.
-    fn read(&mut self, next: &mut u64) -> Result<T, TryRecvError>
-    where
-        T: Clone,
-    {
-        if *next < self.head {
-            let missed = self.head - *next;
-            *next = self.head;
-            return Err(TryRecvError::Lagged(missed));
-        }
-        let index = (*next - self.head) as usize;
-        let Some(slot) = self.slots.get_mut(index) else {
-            return Err(if self.senders == 0 {
-                TryRecvError::Closed
-            } else {
-                TryRecvError::Empty
-            });
-        };
-        let value = if slot.unread == 1 {
-            // The last reader takes the value instead of cloning it.
-            slot.value.take()
-        } else {
-            // Cloned before anything changes: a panicking `clone` leaves the ring as it was.
-            slot.value.clone()
-        };
-        slot.unread -= 1;
-        *next += 1;
-        self.drop_read_front();
-        Ok(value.expect("an unread value is kept"))
-    }
-
-    /// Forgets values at the front that every receiver has read. Read values form a prefix: a
-    /// receiver reads in order, so one that read a value read every value before it.
-    fn drop_read_front(&mut self) {
-        while self.slots.front().is_some_and(|slot| slot.unread == 0) {
-            self.slots.pop_front();
-            self.head += 1;
-        }
-    }
-}
-
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut unread_values = Vec::new();
-        {
-            let mut ring = lock(&self.shared);
-            ring.receivers -= 1;
-            let first = self.next.saturating_sub(ring.head) as usize;
-            for slot in ring.slots.iter_mut().skip(first) {
-                slot.unread -= 1;
-                if slot.unread == 0 {
-                    unread_values.extend(slot.value.take());
-                }
-            }
-            ring.drop_read_front();
-        }
+        let unread_values = lock(&self.shared).unsubscribe(self.next);
         // Dropped with the lock released: a value's `Drop` may use the channel.
         drop(unread_values);
     }
